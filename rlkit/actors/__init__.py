@@ -1,0 +1,3 @@
+"""Actors that need no learner."""
+
+from rlkit.actors.random import RandomActor

@@ -1,0 +1,1 @@
+"""Utilities shared by rlkit components (counting, loggers, ...)."""

@@ -1,0 +1,106 @@
+"""The EnvironmentLoop over a BatchedEnvironment: one actor call per vector step."""
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from rlkit import core
+from rlkit.environments import batched
+from rlkit.utils import counting
+from rlkit.utils import loggers
+
+
+class BatchedEnvironmentLoop(core.Worker):
+  """Runs a batch-aware actor on N copies, logging one row per finished episode.
+
+  The actor receives batched data: `select_action(observations[N, ...])`
+  returns N actions; `observe_first` and `observe` get batched timesteps whose
+  `step_type` says, per copy, where each trajectory is (a copy that was reset
+  reports FIRST). Rows carry `env_index` besides the EnvironmentLoop's keys.
+  Steps count environment transitions (resets are not steps).
+
+  Args: as `EnvironmentLoop`, with a `batched.BatchedEnvironment`.
+  """
+
+  def __init__(
+      self,
+      environment: batched.BatchedEnvironment,
+      actor: core.Actor,
+      counter: Optional[counting.Counter] = None,
+      logger: Optional[loggers.Logger] = None,
+      should_update: bool = True,
+      label: str = 'environment_loop',
+  ):
+    if not isinstance(environment, batched.BatchedEnvironment):
+      raise TypeError(
+          f'environment must be a BatchedEnvironment, got {type(environment).__name__}.')
+    if not isinstance(actor, core.Actor):
+      raise TypeError(f'actor must be an rlkit.core.Actor, got {type(actor).__name__}.')
+    self._environment = environment
+    self._actor = actor
+    self._counter = counter or counting.Counter()
+    self._logger = logger or loggers.make_default_logger(label)
+    self._should_update = should_update
+
+  def run(self, num_episodes: Optional[int] = None,
+          num_steps: Optional[int] = None) -> int:
+    """Runs until `num_episodes` episodes finished or `num_steps` transitions.
+
+    Unlike the single loop, copies end episodes at different times, so the run
+    stops as soon as the budget is reached, leaving other copies mid-episode.
+
+    Returns:
+      The number of environment steps (transitions, summed over copies).
+    """
+    if num_episodes is not None and num_steps is not None:
+      raise ValueError(
+          f'Give num_episodes or num_steps, not both (got num_episodes='
+          f'{num_episodes}, num_steps={num_steps}).')
+    for name, value in (('num_episodes', num_episodes), ('num_steps', num_steps)):
+      if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
+        raise ValueError(f'{name} must be a non-negative integer or None, got {value!r}.')
+
+    env, actor = self._environment, self._actor
+    n = env.num_envs
+    returns = np.zeros(n, np.float64)
+    lengths = np.zeros(n, np.int64)
+    start_times = np.full(n, time.monotonic())
+    episodes, steps = 0, 0
+
+    def done() -> bool:
+      return ((num_episodes is not None and episodes >= num_episodes) or
+              (num_steps is not None and steps >= num_steps))
+
+    if done():
+      return 0
+    timestep = env.reset()
+    actor.observe_first(timestep)
+    while not done():
+      actions = actor.select_action(timestep.observation)
+      timestep = env.step(actions)
+      actor.observe(actions, next_timestep=timestep)
+      if self._should_update:
+        actor.update()
+      moved = timestep.step_type != batched.FIRST
+      num_moved = int(moved.sum())
+      returns[moved] += timestep.reward[moved]
+      lengths[moved] += 1
+      steps += num_moved
+      finished = np.flatnonzero(timestep.step_type == batched.LAST)
+      counts = self._counter.increment(steps=num_moved, episodes=len(finished))
+      now = time.monotonic()
+      for i in finished:
+        episodes += 1
+        duration = now - start_times[i]
+        row = {
+            'env_index': int(i),
+            'episode_length': int(lengths[i]),
+            'episode_return': float(returns[i]),
+            'steps_per_second': lengths[i] / max(duration, 1e-9),
+            'episode_duration': duration,
+        }
+        row.update(counts)
+        self._logger.write(row)
+        returns[i], lengths[i], start_times[i] = 0.0, 0, now
+    return steps

@@ -1,0 +1,1 @@
+"""Environments with dm_env interfaces: a native GridWorld and gymnasium adapters."""

@@ -1,0 +1,183 @@
+"""Builds environments by name: 'gridworld:<task>' or 'gym:<gymnasium id>'.
+
+    env = make_environment('gridworld:simple', observation_type='GRID')
+    env = make_environment('gym:CartPole-v1', seed=0)
+
+Every environment is a dm_env.Environment; by default it is wrapped in
+`SinglePrecisionWrapper`, so observations, rewards and discounts (and the
+action spec) are 32-bit.
+"""
+
+import difflib
+from typing import Any, List, Optional
+
+import dm_env
+import gymnasium
+
+from rlkit import wrappers
+from rlkit.environments import gridworld
+from rlkit.environments import gym as gym_adapter
+
+GRIDWORLD_PREFIX = 'gridworld'
+GYM_PREFIX = 'gym'
+_GRIDWORLD_KWARGS = ('discount', 'penalty_for_walls', 'randomize_goals')
+
+
+def _gridworld_names() -> List[str]:
+  return [f'{GRIDWORLD_PREFIX}:{task}' for task in gridworld.TASKS]
+
+
+def _known_forms() -> str:
+  return (f"'{GRIDWORLD_PREFIX}:<task>' with <task> one of "
+          f"{', '.join(gridworld.TASKS)} (i.e. {', '.join(_gridworld_names())}), "
+          f"or '{GYM_PREFIX}:<gymnasium id>' such as 'gym:CartPole-v1'")
+
+
+def known_environments(include_gym: bool = True) -> List[str]:
+  """Returns names `make_environment` accepts.
+
+  Args:
+    include_gym: also list 'gym:<id>' for every id currently in gymnasium's
+      registry (ids registered later work too).
+
+  Returns:
+    The gridworld names ('gridworld:<task>'), then the sorted gymnasium names.
+  """
+  names = _gridworld_names()
+  if include_gym:
+    names += [f'{GYM_PREFIX}:{env_id}' for env_id in sorted(gymnasium.registry)]
+  return names
+
+
+def _check_max_episode_length(max_episode_length: Any) -> None:
+  if max_episode_length is None:
+    return
+  if (not isinstance(max_episode_length, int) or
+      isinstance(max_episode_length, bool) or max_episode_length <= 0):
+    raise ValueError(
+        'max_episode_length must be None or a positive int, got '
+        f'{max_episode_length!r}.')
+
+
+def _make_gridworld(task: str, name: str, seed: Optional[int],
+                    observation_type: Any, render_mode: Optional[str],
+                    max_episode_length: Optional[int],
+                    kwargs: dict) -> dm_env.Environment:
+  if task not in gridworld.TASKS:
+    close = difflib.get_close_matches(task, gridworld.TASKS, n=3)
+    hint = f' Did you mean {", ".join(close)}?' if close else ''
+    raise ValueError(
+        f'Unknown gridworld task {task!r} in {name!r}; known gridworld '
+        f'environments: {", ".join(_gridworld_names())}.{hint}')
+  if render_mode not in (None, 'rgb_array'):
+    raise ValueError(
+        f"GridWorld renders only RGB arrays: render_mode must be None or "
+        f"'rgb_array', got {render_mode!r}.")
+  unknown = sorted(set(kwargs) - set(_GRIDWORLD_KWARGS))
+  if unknown:
+    raise TypeError(
+        f'Unexpected keyword arguments {unknown} for {name!r}; gridworld '
+        f'environments accept {", ".join(_GRIDWORLD_KWARGS)}.')
+  if observation_type is not None:
+    kwargs['observation_type'] = observation_type
+  if max_episode_length is not None:
+    kwargs['max_episode_length'] = max_episode_length
+  return gridworld.build_gridworld_task(task, seed=seed, **kwargs)
+
+
+def _make_gym(env_id: str, name: str, seed: Optional[int],
+              observation_type: Any, render_mode: Optional[str],
+              max_episode_length: Optional[int],
+              kwargs: dict) -> dm_env.Environment:
+  if observation_type is not None:
+    raise ValueError(
+        f'observation_type is only supported by gridworld environments, got '
+        f'observation_type={observation_type!r} for {name!r}.')
+  if max_episode_length is not None:
+    if 'max_episode_steps' in kwargs:
+      raise ValueError(
+          'Pass either max_episode_length or max_episode_steps, not both '
+          f'(got {max_episode_length!r} and {kwargs["max_episode_steps"]!r}).')
+    kwargs['max_episode_steps'] = max_episode_length
+  try:
+    env = gymnasium.make(env_id, render_mode=render_mode, **kwargs)
+  except gymnasium.error.Error as error:
+    close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=5,
+                                      cutoff=0.6)
+    hint = (f' Close matches: {", ".join(GYM_PREFIX + ":" + c for c in close)}.'
+            if close else '')
+    raise ValueError(
+        f'Unknown gymnasium environment {env_id!r} in {name!r} ({error}).'
+        f'{hint} Known forms: {_known_forms()}.') from error
+  try:
+    return gym_adapter.GymnasiumEnvironment(env, seed=seed)
+  except Exception:
+    env.close()
+    raise
+
+
+def make_environment(name: str,
+                     *,
+                     seed: Optional[int] = None,
+                     observation_type: Any = None,
+                     render_mode: Optional[str] = None,
+                     max_episode_length: Optional[int] = None,
+                     single_precision: bool = True,
+                     one_hot_observations: bool = False,
+                     **kwargs: Any) -> dm_env.Environment:
+  """Builds the environment called `name`.
+
+  Args:
+    name: 'gridworld:<task>' (a task of `gridworld.TASKS`: simple, obstacle,
+      random_goal) or 'gym:<id>' for any gymnasium id (e.g. 'gym:CartPole-v1').
+    seed: for gridworlds, the goal sampler's seed; for gymnasium, the seed of
+      the first reset and of the action space.
+    observation_type: gridworld only: an `ObservationType` or its name
+      ('STATE_INDEX', 'AGENT_ONEHOT', 'GRID', 'AGENT_GOAL_POS'); None keeps the
+      gridworld default (STATE_INDEX).
+    render_mode: passed to `gymnasium.make`; gridworlds accept None or
+      'rgb_array' (their `render()` always returns an RGB array).
+    max_episode_length: truncate episodes after this many steps (gridworld:
+      its `max_episode_length`, None keeps the default of 200; gymnasium: the
+      `max_episode_steps` of `gymnasium.make`, None keeps the registered limit).
+    single_precision: wrap in `SinglePrecisionWrapper`.
+    one_hot_observations: wrap in `OneHotObservationWrapper`; needs a discrete
+      observation spec (e.g. 'gym:FrozenLake-v1' or a STATE_INDEX gridworld).
+    **kwargs: gridworld: discount, penalty_for_walls, randomize_goals;
+      gymnasium: any keyword argument of `gymnasium.make`.
+
+  Returns:
+    A dm_env.Environment.
+
+  Raises:
+    TypeError: if `name` is not a string, or a keyword argument is unknown.
+    ValueError: if `name` is unknown (the message lists the known forms and
+      close matches) or an option does not apply to the environment.
+  """
+  if not isinstance(name, str):
+    raise TypeError(
+        f'name must be a string such as {_known_forms()}; got '
+        f'{type(name).__name__}: {name!r}.')
+  _check_max_episode_length(max_episode_length)
+  prefix, separator, rest = name.partition(':')
+  prefix = prefix.strip().lower()
+  rest = rest.strip()
+  if not separator or not rest or prefix not in (GRIDWORLD_PREFIX, GYM_PREFIX):
+    close = []
+    if rest or not separator:
+      candidates = known_environments(include_gym=True)
+      close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+      close += [c for c in difflib.get_close_matches(
+          f'{GYM_PREFIX}:{name}', candidates, n=3, cutoff=0.8)
+                if c not in close]
+    hint = f' Close matches: {", ".join(close)}.' if close else ''
+    raise ValueError(
+        f'Unknown environment name {name!r}; expected {_known_forms()}.{hint}')
+  make = _make_gridworld if prefix == GRIDWORLD_PREFIX else _make_gym
+  environment = make(rest, name, seed, observation_type, render_mode,
+                     max_episode_length, dict(kwargs))
+  if one_hot_observations:
+    environment = wrappers.OneHotObservationWrapper(environment)
+  if single_precision:
+    environment = wrappers.SinglePrecisionWrapper(environment)
+  return environment

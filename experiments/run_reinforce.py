@@ -1,0 +1,40 @@
+"""Trains REINFORCE, evaluates its greedy policy, writes logs, checkpoints, a video and plots.
+
+    python -m experiments.run_reinforce                    # CartPole-v1
+    python -m experiments.run_reinforce --env=gym:CartPole-v0 --num_steps=20000
+    python -m experiments.run_reinforce --env=gridworld:simple --observation_type=AGENT_GOAL_POS
+    python -m experiments.run_reinforce --use_baseline --episodes_per_update=4
+    python -m experiments.run_reinforce --help             # every flag with its default
+
+Every field of `rlkit.agents.reinforce.REINFORCEConfig` is a flag (e.g.
+--learning_rate, --dropout, --standardize_returns, --use_baseline,
+--episodes_per_update). Running the same command again with the same
+--run_dir resumes from its newest checkpoint.
+"""
+
+from absl import app
+
+from experiments import common
+from rlkit.agents import reinforce
+
+common.define_common_flags(env='gym:CartPole-v1', num_steps=30_000, eval_every=5_000,
+                           eval_episodes=10, checkpoint_every_steps=10_000)
+_make_config = common.define_config_flags(reinforce.REINFORCEConfig)
+
+
+class _AgentFactory(common.BuilderAgentFactory):
+  """Evaluates the greedy policy (mode) on a copy synced before each evaluation."""
+
+  def make_eval_actor(self, agent, environment_spec):
+    return self._builder.make_greedy_actor(agent, environment_spec)
+
+
+def main(argv):
+  common.check_no_arguments(argv)
+  config = common.build_config(_make_config)
+  common.run_experiment('reinforce', config,
+                        _AgentFactory(reinforce.REINFORCEBuilder(config)))
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,165 @@
+"""The advantage actor-critic (A2C) learner on batches of whole episodes."""
+
+import copy
+import numbers
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from rlkit import core
+from rlkit.agents import pg_data
+from rlkit.agents.actor_critic import networks as ac_networks
+from rlkit.agents.reinforce import learning as reinforce_learning
+from rlkit.utils import counting
+from rlkit.utils import loggers
+
+
+class ActorCriticLearner(core.Learner):
+  """Synchronous advantage actor-critic on `pg_data.EpisodeBatch`es.
+
+  Per step, for B episodes: one forward pass gives logits and V(o_t) for every
+  observation, the final one included. The targets are n-step returns
+  (`pg_data.n_step_returns`; n = None: the whole episode) that bootstrap from
+  V(o_{t+n}), or from V(o_L) at the end of a truncated episode (never after a
+  termination). With A_t = G_t - V(o_t) (standardized when asked), the loss is
+
+    -mean_t[log pi(a_t | o_t) * A_t] + value_cost * mean_t[0.5 * (G_t - V(o_t))^2]
+    - entropy_cost * mean_t[H(pi(. | o_t))]
+
+  minimised by one Adam step with global-norm gradient clipping.
+
+  Args:
+    network: an `ActorCriticNetwork` (observations -> logits, values),
+      trained in place.
+    iterator: yields `pg_data.EpisodeBatch`es.
+    discount: gamma.
+    n_step: bootstrap after n steps; None for full-episode returns.
+    learning_rate: Adam's step size.
+    value_cost: weight of the critic loss.
+    entropy_cost: weight of the entropy bonus.
+    standardize_advantages: 'none', 'episode' or 'batch'.
+    max_gradient_norm: clip the global gradient norm; 0 or None disables.
+    counter: counts learner steps (as `steps`; prefix it with 'learner').
+    logger: gets one row of metrics per step.
+  """
+
+  def __init__(
+      self,
+      network: ac_networks.ActorCriticNetwork,
+      iterator: Iterator[pg_data.EpisodeBatch],
+      *,
+      discount: float = 0.99,
+      n_step: Optional[int] = None,
+      learning_rate: float = 1e-3,
+      value_cost: float = 0.5,
+      entropy_cost: float = 0.01,
+      standardize_advantages: str = 'none',
+      max_gradient_norm: Optional[float] = None,
+      counter: Optional[counting.Counter] = None,
+      logger: Optional[loggers.Logger] = None,
+  ):
+    if not isinstance(network, nn.Module):
+      raise TypeError(f'network must be a torch.nn.Module, got {type(network).__name__}.')
+    if n_step is not None and (not isinstance(n_step, numbers.Integral) or
+                               isinstance(n_step, bool) or n_step < 1):
+      raise ValueError(f'n_step must be a positive integer or None, got {n_step!r}.')
+    if standardize_advantages not in pg_data.STANDARDIZE_MODES:
+      raise ValueError(f'standardize_advantages must be one of {pg_data.STANDARDIZE_MODES}, '
+                       f'got {standardize_advantages!r}.')
+    check_real = reinforce_learning.check_real
+    self._discount = check_real('discount', discount, 0.0, 1.0)
+    check_real('learning_rate', learning_rate, 0.0, low_inclusive=False)
+    self._value_cost = check_real('value_cost', value_cost, 0.0)
+    self._entropy_cost = check_real('entropy_cost', entropy_cost, 0.0)
+    self._max_gradient_norm = check_real('max_gradient_norm', max_gradient_norm or 0.0, 0.0)
+    self._network = network
+    self._iterator = iterator
+    self._n_step = None if n_step is None else int(n_step)
+    self._standardize = standardize_advantages
+    self._counter = counter or counting.Counter(prefix='learner')
+    self._logger = logger or loggers.NoOpLogger()
+    self._network.train()
+    self._params = [p for p in network.parameters() if p.requires_grad]
+    self._optimizer = reinforce_learning.make_adam(self._params, learning_rate)
+    self._num_steps = 0
+
+  @property
+  def network(self) -> nn.Module:
+    return self._network
+
+  @property
+  def num_steps(self) -> int:
+    return self._num_steps
+
+  def loss(self, batch: pg_data.EpisodeBatch) -> Dict[str, torch.Tensor]:
+    """The loss (key 'loss', differentiable) and metrics of one batch."""
+    mask = batch.mask
+    observation_mask = batch.observation_mask
+    logits, values = self._network(torch.as_tensor(batch.observation[observation_mask]))
+    # Rows of the transitions (t < L) among the flattened observations (t <= L).
+    is_transition = np.zeros(observation_mask.shape, bool)
+    is_transition[:, :-1] = mask
+    rows = torch.as_tensor(np.flatnonzero(is_transition[observation_mask]))
+    padded_values = np.zeros(observation_mask.shape, np.float64)
+    padded_values[observation_mask] = values.detach().numpy()
+    returns = pg_data.n_step_returns(batch.reward, batch.discount, batch.length,
+                                     padded_values, self._discount, self._n_step)[mask]
+    values_t = values[rows]
+    action = torch.as_tensor(batch.action[mask]).long()
+    log_prob, entropy = reinforce_learning.categorical_terms(logits[rows], action)
+    advantage = returns - values_t.detach().numpy()
+    value_error = float(np.abs(advantage).mean())
+    advantage = pg_data.standardize(
+        reinforce_learning.scatter(advantage, mask), mask, self._standardize)[mask]
+    policy_loss = -(log_prob * torch.as_tensor(advantage, dtype=log_prob.dtype)).mean()
+    value_loss = 0.5 * (torch.as_tensor(returns, dtype=values_t.dtype) - values_t).square().mean()
+    entropy_mean = entropy.mean()
+    loss = policy_loss + self._value_cost * value_loss - self._entropy_cost * entropy_mean
+    return {'loss': loss, 'policy_loss': policy_loss.detach(),
+            'value_loss': value_loss.detach(), 'value_error': value_error,
+            'entropy': entropy_mean.detach()}
+
+  def step(self) -> None:
+    batch = next(self._iterator)
+    metrics = self.loss(batch)
+    self._optimizer.zero_grad(set_to_none=True)
+    metrics['loss'].backward()
+    if self._max_gradient_norm:
+      metrics['gradient_norm'] = nn.utils.clip_grad_norm_(
+          self._params, self._max_gradient_norm, foreach=True)
+    self._optimizer.step()
+    self._num_steps += 1
+    counts = self._counter.increment(steps=1)
+    metrics['loss'] = metrics['loss'].detach()
+    metrics['batch_episodes'] = batch.num_episodes
+    metrics['batch_steps'] = batch.num_steps
+    metrics['batch_return_mean'] = float(batch.reward.sum(axis=1).mean())
+    metrics.update(counts)
+    self._logger.write(metrics)
+
+  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
+    """'policy': a copy of the whole network's state dict (both heads)."""
+    variables = []
+    for name in names:
+      if name != 'policy':
+        raise ValueError(f"Unknown variables {name!r}: {type(self).__name__} provides ['policy'].")
+      variables.append({k: v.detach().clone() for k, v in self._network.state_dict().items()})
+    return variables
+
+  def save(self) -> Dict[str, Any]:
+    """Network, optimizer state and step count (copies)."""
+    return {
+        'network': copy.deepcopy(self._network.state_dict()),
+        'optimizer': copy.deepcopy(self._optimizer.state_dict()),
+        'num_steps': self._num_steps,
+    }
+
+  def restore(self, state: Mapping[str, Any]) -> None:
+    missing = {'network', 'optimizer', 'num_steps'} - set(state)
+    if missing:
+      raise ValueError(f'{type(self).__name__}.restore: state lacks {sorted(missing)}.')
+    self._network.load_state_dict(state['network'])
+    self._optimizer.load_state_dict(state['optimizer'])
+    self._num_steps = int(state['num_steps'])

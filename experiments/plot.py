@@ -1,0 +1,69 @@
+"""Regenerates the learning-curve plots of one or more runs.
+
+    python -m experiments.plot --run_dir=runs/dqn/20240101-120000
+    python -m experiments.plot --run_dir=runs/dqn/a --run_dir=runs/dqn/b [--output=cmp.png]
+
+Each run gets <run>/plots/learning_curves.png; with several runs, one more
+figure holds them all (at --output, by default learning_curves.png in the runs'
+common parent directory).
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+from rlkit.utils import plotting
+from rlkit.utils import run_dir as run_dir_lib
+
+_RUN_DIR = flags.DEFINE_multi_string('run_dir', None, 'A run directory; repeat for several.')
+_OUTPUT = flags.DEFINE_string('output', None, 'PNG path of the figure comparing several runs.')
+_WINDOW = flags.DEFINE_integer('window', 10, 'Rolling-mean window, in rows.', lower_bound=1)
+_X_KEY = flags.DEFINE_string('x_key', None, 'Column for the x axis (default: actor_steps, '
+                             'else steps; learner_steps for learner logs).')
+_LABELS = flags.DEFINE_list('labels', None, 'Legend names, one per --run_dir.')
+flags.mark_flag_as_required('run_dir')
+
+
+def _fail(message: str) -> None:
+  sys.exit(f'experiments.plot: {message}')
+
+
+def main(argv):
+  if len(argv) > 1:
+    _fail(f'unexpected arguments {argv[1:]}.')
+  run_dirs = _RUN_DIR.value
+  labels = _LABELS.value
+  if labels is not None and len(labels) != len(run_dirs):
+    _fail(f'--labels has {len(labels)} names for {len(run_dirs)} --run_dir.')
+  plotted, plotted_labels = [], []
+  for index, path in enumerate(run_dirs):
+    try:
+      run = run_dir_lib.RunDirectory.open(path)
+      label = [labels[index]] if labels else None
+      output = plotting.plot_learning_curves(run.path, window=_WINDOW.value, labels=label,
+                                             x_key=_X_KEY.value)
+    except (FileNotFoundError, NotADirectoryError, ValueError) as e:
+      if len(run_dirs) == 1:
+        _fail(str(e))
+      print(f'Skipping {path}: {e}', file=sys.stderr)
+      continue
+    print(f'Learning curves of {run.path}: {output}')
+    plotted.append(run.path)
+    if labels:
+      plotted_labels.append(labels[index])
+  if not plotted:
+    _fail('no run had anything to plot.')
+  if len(run_dirs) > 1:
+    output = _OUTPUT.value or os.path.join(os.path.commonpath(plotted), 'learning_curves.png')
+    try:
+      output = plotting.plot_learning_curves(plotted, output_path=output, window=_WINDOW.value,
+                                             labels=plotted_labels or None, x_key=_X_KEY.value)
+    except (FileNotFoundError, ValueError) as e:
+      _fail(str(e))
+    print(f'Learning curves of {len(plotted)} runs: {output}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,302 @@
+"""The n-step transition adder (Acme's `NStepTransitionAdder` semantics).
+
+For a window of k <= n steps starting at step f it writes
+
+    Transition(o_f, a_f, R, D, o_{f+k}, e_f),
+    R = r_f + g d_f r_{f+1} + ... + g^(k-1) d_f ... d_{f+k-2} r_{f+k-1},
+    D = g^(k-1) d_f ... d_{f+k-1},
+
+with g the agent's discount and d the environment's discounts; the learner
+applies g once more when it bootstraps from o_{f+k}. Item by item:
+
+  * early in an episode the windows start at o_0 and grow: (o_0 -> o_1),
+    (o_0 -> o_2), ..., (o_0 -> o_n); then each step adds (o_{t-n} -> o_t);
+  * at the end the windows shrink to the final observation:
+    (o_{T-n+1} -> o_T), ..., (o_{T-1} -> o_T);
+  * a truncated episode (LAST with discount > 0) keeps its discount, so the
+    learner bootstraps from the final observation.
+
+Writing is done in Python with numpy and Reverb's C++ `TrajectoryWriter`
+directly: each step appends one row (the new observation, the action, and the
+window's R and D), and each item references the stored cells, so every
+observation is stored once. Items are confirmed asynchronously; the adder only
+waits (flushes) when `max_in_flight_items` are pending, and at episode end.
+"""
+
+import collections
+from typing import Any, List, Mapping, Optional
+
+import dm_env
+import reverb
+from reverb import pybind
+
+from rlkit import specs
+from rlkit import types
+from rlkit.adders import base
+from rlkit.replay import priorities as priorities_lib
+from rlkit.replay import signatures
+from rlkit.replay import tables
+
+# Entry fields of the per-episode buffer (one entry per step in the window).
+_OBS_REFS, _ACT_REFS, _EXT_REFS, _REWARD, _DISCOUNT, _OBS, _ACT, _EXT = range(8)
+
+
+class NStepTransitionAdder(base.Adder):
+  """Writes n-step `Transition`s to one or more tables.
+
+  Args:
+    client: a `reverb.Client` of the server holding the tables.
+    n_step: the n of n-step returns, >= 1.
+    discount: the agent's discount g, in [0, 1].
+    priority_fns: table name -> function(Transition) -> priority, or None
+      for "the table's maximum priority" (see `rlkit.replay.priorities`).
+      Default: `{DEFAULT_PRIORITY_TABLE: None}`.
+    environment_spec: when given, observations and actions are checked
+      against it (shape and dtype) and rewards/discounts cast to its dtypes;
+      otherwise values are written with their own dtypes.
+    max_in_flight_items: the adder waits for the server once this many items
+      are unconfirmed (down to half of them). Keep it below 50, where Reverb
+      starts logging warnings.
+    chunk_length: rows per compressed Reverb chunk.
+    timeout_s: how long a wait for the server may take before TimeoutError
+      (e.g. a rate limiter that blocks inserts); None waits indefinitely.
+  """
+
+  def __init__(self,
+               client: reverb.Client,
+               n_step: int,
+               discount: float,
+               priority_fns: Optional[Mapping[str, Optional[base.PriorityFn]]] = None,
+               environment_spec: Optional[specs.EnvironmentSpec] = None,
+               max_in_flight_items: int = 32,
+               chunk_length: int = 16,
+               timeout_s: Optional[float] = None):
+    if not isinstance(client, reverb.Client):
+      raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')
+    self._n_step = base.check_positive_int('n_step', n_step)
+    if not isinstance(discount, (int, float)) or not 0.0 <= discount <= 1.0:
+      raise ValueError(f'discount must be a number in [0, 1], got {discount!r}.')
+    if environment_spec is not None and not isinstance(
+        environment_spec, specs.EnvironmentSpec):
+      raise TypeError(
+          f'environment_spec must be an rlkit.specs.EnvironmentSpec or None, '
+          f'got {type(environment_spec).__name__}.')
+    self._discount = float(discount)
+    self._priority_fns = base.check_priority_fns(priority_fns,
+                                                 tables.DEFAULT_PRIORITY_TABLE)
+    self._trackers = {
+        table: priorities_lib.shared_tracker(client, table)
+        for table in self._priority_fns
+    }
+    self._any_priority_fn = any(fn is not None for fn in self._priority_fns.values())
+    self._max_in_flight = base.check_positive_int('max_in_flight_items',
+                                                  max_in_flight_items)
+    chunk_length = base.check_positive_int('chunk_length', chunk_length)
+    self._timeout_s = timeout_s
+    self._timeout_ms = base.check_timeout(timeout_s)
+
+    spec = environment_spec
+    self._observations = base.ArrayChecker(
+        'observation', spec.observations if spec else None)
+    self._actions = base.ArrayChecker('action', spec.actions if spec else None)
+    self._extras = base.ArrayChecker('extras')
+    self._rewards = base.ScalarCaster('reward', spec.rewards if spec else None)
+    self._discounts = base.ScalarCaster('discount',
+                                        spec.discounts if spec else None)
+
+    self._client = client
+    self._writer = client._client.NewTrajectoryWriter(  # pylint: disable=protected-access
+        pybind.ConstantChunkerOptions(
+            max_chunk_length=chunk_length,
+            num_keep_alive_refs=max(chunk_length, self._n_step + 2)),
+        True)
+    self._layout = None  # (num obs, action, extras leaves), set on first add.
+    self._buffer = collections.deque()
+    self._episode_open = False
+    self._first_observation = None
+    self._next_obs_refs = None
+    self._current_observation = None
+    self._pending = 0
+    self._closed = False
+
+  @property
+  def n_step(self) -> int:
+    return self._n_step
+
+  @property
+  def discount(self) -> float:
+    return self._discount
+
+  @staticmethod
+  def signature(environment_spec: specs.EnvironmentSpec,
+                extras_spec: types.NestedSpec = ()) -> types.Transition:
+    """The table signature of the items this adder writes."""
+    return signatures.transition_signature(environment_spec, extras_spec)
+
+  def add_first(self, timestep: dm_env.TimeStep) -> None:
+    base.check_first(timestep)
+    self._check_open()
+    if self._episode_open:
+      self.reset()
+    self._first_observation = (timestep.observation,
+                               self._observations.flatten(timestep.observation))
+    self._buffer.clear()
+    self._next_obs_refs = None
+    self._episode_open = True
+
+  def add(self, action: types.NestedArray, next_timestep: dm_env.TimeStep,
+          extras: types.NestedArray = ()) -> None:
+    base.check_next(next_timestep, self._episode_open)
+    flat_action = self._actions.flatten(action)
+    flat_extras = (self._extras.flatten(extras)
+                   if not (isinstance(extras, tuple) and not extras) else [])
+    next_observation = next_timestep.observation
+    flat_next = self._observations.flatten(next_observation)
+    reward = self._rewards.value(next_timestep.reward)
+    discount = self._discounts.value(next_timestep.discount)
+    layout = (len(flat_next), len(flat_action), len(flat_extras))
+    if layout != self._layout:
+      self._set_layout(layout)
+
+    writer = self._writer
+    if self._next_obs_refs is None:
+      self._current_observation, flat_observation = self._first_observation
+      self._next_obs_refs = writer.Append(flat_observation + self._no_step)[:layout[0]]
+    buffer = self._buffer
+    buffer.append([self._next_obs_refs, None, None, reward, discount,
+                   self._current_observation, action, extras])
+    if len(buffer) > self._n_step:
+      buffer.popleft()
+
+    n_return, n_discount = self._window(0)
+    refs = writer.Append(flat_next + flat_action + flat_extras + [
+        self._rewards.cast(n_return), self._discounts.cast(n_discount)])
+    num_obs, num_act, _ = layout
+    entry = buffer[-1]
+    entry[_ACT_REFS] = refs[num_obs:num_obs + num_act]
+    entry[_EXT_REFS] = refs[num_obs + num_act:-2]
+    self._next_obs_refs = refs[:num_obs]
+    self._current_observation = next_observation
+    self._create_items(0, refs[-2], refs[-1], n_return, n_discount, next_observation)
+
+    if next_timestep.last():
+      for first in range(1, len(buffer)):
+        n_return, n_discount = self._window(first)
+        refs = writer.Append(self._no_step_obs + [
+            self._rewards.cast(n_return), self._discounts.cast(n_discount)])
+        self._create_items(first, refs[-2], refs[-1], n_return, n_discount,
+                           next_observation)
+      self._end_episode()
+    elif self._pending >= self._max_in_flight:
+      self._flush(self._max_in_flight // 2)
+
+  def _set_layout(self, layout) -> None:
+    if self._layout is not None:
+      raise ValueError(
+          f'The structure of the step changed: it now has (observation, '
+          f'action, extras) leaf counts {layout}, but earlier steps had '
+          f'{self._layout}. Extras must have the same structure on every step.')
+    self._layout = layout
+    num_obs, num_act, num_ext = layout
+    self._no_step = [None] * (num_act + num_ext + 2)
+    self._no_step_obs = [None] * (num_obs + num_act + num_ext)
+    self._squeeze = [True] * (2 * num_obs + num_act + num_ext + 2)
+
+  def _window(self, first: int):
+    """(R, D) of the window from buffer[first] to the newest step."""
+    buffer = self._buffer
+    g = self._discount
+    entry = buffer[first]
+    n_return, n_discount = entry[_REWARD], entry[_DISCOUNT]
+    for i in range(first + 1, len(buffer)):
+      n_discount = n_discount * g
+      n_return = n_return + n_discount * buffer[i][_REWARD]
+      n_discount = n_discount * buffer[i][_DISCOUNT]
+    return n_return, n_discount
+
+  def _create_items(self, first: int, reward_ref, discount_ref, n_return,
+                    n_discount, next_observation) -> None:
+    entry = self._buffer[first]
+    trajectory = ([[ref] for ref in entry[_OBS_REFS]] +
+                  [[ref] for ref in entry[_ACT_REFS]] +
+                  [[reward_ref], [discount_ref]] +
+                  [[ref] for ref in self._next_obs_refs] +
+                  [[ref] for ref in entry[_EXT_REFS]])
+    transition = None
+    if self._any_priority_fn:
+      transition = types.Transition(
+          observation=entry[_OBS], action=entry[_ACT],
+          reward=self._rewards.cast(n_return),
+          discount=self._discounts.cast(n_discount),
+          next_observation=next_observation, extras=entry[_EXT])
+    for table, priority_fn in self._priority_fns.items():
+      tracker = self._trackers[table]
+      if priority_fn is None:
+        priority = tracker.value
+      else:
+        priority = base.check_priority(table, priority_fn(transition))
+        tracker.update(priority)
+      self._writer.CreateItem(table, priority, trajectory, self._squeeze)
+      self._pending += 1
+
+  def _flush(self, keep_pending: int) -> None:
+    try:
+      self._writer.Flush(keep_pending, self._timeout_ms)
+    except RuntimeError as e:
+      self._raise_timeout(e)
+    self._pending = min(self._pending, keep_pending)
+
+  def _end_episode(self) -> None:
+    self._buffer.clear()
+    self._episode_open = False
+    self._first_observation = None
+    self._next_obs_refs = None
+    self._current_observation = None
+    try:
+      self._writer.EndEpisode(True, None if self._timeout_ms < 0 else self._timeout_ms)
+    except RuntimeError as e:
+      self._raise_timeout(e)
+    self._pending = 0
+
+  def _raise_timeout(self, error: RuntimeError) -> None:
+    if 'Timeout' not in str(error):
+      raise error
+    raise TimeoutError(
+        f'Reverb did not accept the items for tables {sorted(self._priority_fns)} '
+        f'within timeout_s={self._timeout_s}: a rate limiter is blocking '
+        f'inserts (SampleToInsertRatio with no sampler keeping up). In a '
+        f'single process build the tables with block_inserts=False and '
+        f'sample only when ReplayServer.can_sample(...) is True. ({error})'
+    ) from error
+
+  def _check_open(self) -> None:
+    if self._closed:
+      raise RuntimeError('This adder was closed.')
+
+  def flush(self) -> None:
+    """Blocks until every item written so far is in its table."""
+    self._check_open()
+    self._flush(0)
+
+  def reset(self) -> None:
+    """Ends the episode in progress without writing its last windows."""
+    self._check_open()
+    self._end_episode()
+
+  def close(self) -> None:
+    """Flushes (up to `timeout_s`) and releases the writer.
+
+    Close adders before stopping their server: a writer whose items the
+    server is still holding back cannot shut down once the server is gone.
+    """
+    if self._closed:
+      return
+    self._closed = True
+    try:
+      self._end_episode()
+    finally:
+      self._writer.Close()
+
+  def __repr__(self) -> str:
+    return (f'NStepTransitionAdder(n_step={self._n_step}, '
+            f'discount={self._discount}, tables={sorted(self._priority_fns)})')

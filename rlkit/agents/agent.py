@@ -1,0 +1,174 @@
+"""The single-process agent: an Actor that owns a learner and its replay."""
+
+import numbers
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import dm_env
+
+from rlkit import core
+from rlkit import types
+
+
+class Agent(core.Actor, core.VariableSource, core.Saveable):
+  """Acts with `actor` and steps `learner` at a fixed ratio to observations.
+
+  After `min_observations` environment steps have been observed, every
+  further observation adds `samples_per_insert / batch_size` learner steps to
+  a fractional budget (e.g. 0.25 means one learner step every 4 environment
+  steps, 4.0 four steps per environment step). `update()` (called by the
+  EnvironmentLoop after each `observe`) runs the whole steps of the budget,
+  but only while there is data to learn from: every iterator is `ready()`
+  (a batch is prefetched), or `can_sample()` says the tables can deliver a
+  batch now (then the step waits only for a sample in flight). The agent
+  never waits on an empty table or a rate limiter, so acting and learning in
+  one thread cannot deadlock. Steps it could not take stay in the budget and
+  run at a later `update()`.
+
+  Args:
+    actor: the collecting actor (writes to the replay through its adder).
+    learner: trained by `update()`; also the agent's VariableSource.
+    min_observations: observations before the first learner step.
+    samples_per_insert: transitions sampled per observed transition.
+    batch_size: transitions per learner step.
+    iterators: the learner's replay iterators (objects with `ready()`).
+    can_sample: returns whether every table the learner samples can deliver
+      a batch without waiting (e.g. `ReplayServer.can_sample`); None means
+      the learner steps only when all iterators are ready. With neither
+      iterators nor `can_sample`, the learner always steps.
+    resources: closed by `close()` in reverse order (iterators, then the
+      replay server), via their `close()` or `stop()`.
+    replay_server: the in-process `ReplayServer`, if any (launchers checkpoint
+      its tables through it).
+  """
+
+  def __init__(self, actor: core.Actor, learner: core.Learner, *,
+               min_observations: int, samples_per_insert: float,
+               batch_size: int, iterators: Sequence[Any] = (),
+               can_sample: Optional[Callable[[], bool]] = None,
+               resources: Sequence[Any] = (),
+               replay_server: Optional[Any] = None):
+    if not isinstance(actor, core.Actor):
+      raise TypeError(f'actor must be an rlkit Actor, got {type(actor).__name__}.')
+    if not isinstance(learner, core.Learner):
+      raise TypeError(f'learner must be an rlkit Learner, got {type(learner).__name__}.')
+    if not isinstance(min_observations, numbers.Integral) or min_observations < 0:
+      raise ValueError(
+          f'min_observations must be a non-negative integer, got {min_observations!r}.')
+    if not isinstance(samples_per_insert, numbers.Real) or not samples_per_insert > 0:
+      raise ValueError(f'samples_per_insert must be > 0, got {samples_per_insert!r}.')
+    if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+      raise ValueError(f'batch_size must be a positive integer, got {batch_size!r}.')
+    for iterator in iterators:
+      if not callable(getattr(iterator, 'ready', None)):
+        raise TypeError(f'iterators need a ready() method, got {type(iterator).__name__}.')
+    self._actor = actor
+    self._learner = learner
+    self._min_observations = int(min_observations)
+    self._steps_per_observation = float(samples_per_insert) / int(batch_size)
+    self._iterators = tuple(iterators)
+    if can_sample is not None and not callable(can_sample):
+      raise TypeError(f'can_sample must be callable or None, got {can_sample!r}.')
+    self._can_sample = can_sample
+    self._resources = list(resources)
+    self._replay_server = replay_server
+    self._num_observations = 0
+    self._budget = 0.0
+    self._num_learner_steps = 0
+
+  @property
+  def actor(self) -> core.Actor:
+    return self._actor
+
+  @property
+  def learner(self) -> core.Learner:
+    return self._learner
+
+  @property
+  def replay_server(self) -> Optional[Any]:
+    return self._replay_server
+
+  @property
+  def num_observations(self) -> int:
+    return self._num_observations
+
+  @property
+  def num_learner_steps(self) -> int:
+    """Learner steps this agent has run (since construction or restore)."""
+    return self._num_learner_steps
+
+  @property
+  def learner_steps_per_observation(self) -> float:
+    return self._steps_per_observation
+
+  def select_action(self, observation: types.NestedArray) -> types.NestedArray:
+    return self._actor.select_action(observation)
+
+  def q_values(self, observation: types.NestedArray):
+    """The actor's Q-values for one observation (value-based actors only)."""
+    q_values = getattr(self._actor, 'q_values', None)
+    if q_values is None:
+      raise AttributeError(f'{type(self._actor).__name__} has no q_values().')
+    return q_values(observation)
+
+  def observe_first(self, timestep: dm_env.TimeStep) -> None:
+    self._actor.observe_first(timestep)
+
+  def observe(self, action: types.NestedArray, next_timestep: dm_env.TimeStep) -> None:
+    self._actor.observe(action, next_timestep)
+    self._num_observations += 1
+    if self._num_observations >= self._min_observations:
+      self._budget += self._steps_per_observation
+
+  def _ready(self) -> bool:
+    for iterator in self._iterators:
+      if not iterator.ready():
+        return self._can_sample is not None and self._can_sample()
+    return True
+
+  def update(self, wait: bool = False) -> None:
+    """Runs the learner steps due; then refreshes the actor's parameters."""
+    stepped = False
+    while self._budget >= 1.0 and self._ready():
+      self._learner.step()
+      self._budget -= 1.0
+      self._num_learner_steps += 1
+      stepped = True
+    if stepped or wait:
+      self._actor.update(wait)
+
+  def get_variables(self, names: Sequence[str]) -> List[types.NestedArray]:
+    return self._learner.get_variables(names)
+
+  def save(self) -> Dict[str, Any]:
+    """Learner, actor (when Saveable) and the ratio bookkeeping."""
+    state = {'learner': self._learner.save(),
+             'num_observations': self._num_observations,
+             'budget': self._budget,
+             'num_learner_steps': self._num_learner_steps}
+    actor_save = getattr(self._actor, 'save', None)
+    if callable(actor_save):
+      state['actor'] = actor_save()
+    return state
+
+  def restore(self, state: Mapping[str, Any]) -> None:
+    self._learner.restore(state['learner'])
+    if 'actor' in state and callable(getattr(self._actor, 'restore', None)):
+      self._actor.restore(state['actor'])
+    self._num_observations = int(state['num_observations'])
+    self._budget = float(state['budget'])
+    self._num_learner_steps = int(state['num_learner_steps'])
+
+  def close(self) -> None:
+    """Closes the iterators and stops the replay server (idempotent)."""
+    while self._resources:
+      resource = self._resources.pop()
+      for method in ('close', 'stop'):
+        if callable(getattr(resource, method, None)):
+          getattr(resource, method)()
+          break
+
+  def __enter__(self) -> 'Agent':
+    return self
+
+  def __exit__(self, *args) -> None:
+    self.close()

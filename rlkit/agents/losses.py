@@ -1,0 +1,71 @@
+"""Loss pieces shared by value-based learners (torch).
+
+All functions take batched tensors with the batch on axis 0.
+"""
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+LOSSES = ('huber', 'mse')
+
+
+def td_target(reward: torch.Tensor, discount: torch.Tensor, gamma: float,
+              next_q_target: torch.Tensor,
+              next_q_online: Optional[torch.Tensor] = None) -> torch.Tensor:
+  """Returns `reward + gamma * discount * V(next)` (no gradient flows through it).
+
+  Args:
+    reward: [B] (possibly n-step) rewards.
+    discount: [B] the environment's (accumulated) discounts, as written by the
+      adder; 0 at a terminal step.
+    gamma: the agent's discount, applied once here.
+    next_q_target: [B, A] Q-values of the next observations from the network
+      that evaluates (the target network, or the online one in NFQ).
+    next_q_online: [B, A] online Q-values of the next observations; when
+      given, the action is selected with them and evaluated with
+      `next_q_target` (double Q-learning).
+  """
+  with torch.no_grad():
+    if next_q_online is None:
+      next_value = next_q_target.max(dim=-1).values
+    else:
+      next_action = next_q_online.argmax(dim=-1, keepdim=True)
+      next_value = next_q_target.gather(-1, next_action).squeeze(-1)
+    return reward + (gamma * discount) * next_value
+
+
+def select_q(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+  """Returns q_values[b, actions[b]] for every b: [B, A], [B] -> [B]."""
+  return q_values.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+
+
+def elementwise_loss(td_error: torch.Tensor, loss: str = 'huber',
+                     huber_delta: float = 1.0) -> torch.Tensor:
+  """Per-element loss of TD errors.
+
+  'mse' is td_error ** 2 (the seeds' `nn.MSELoss`); 'huber' is
+  0.5 * td_error ** 2 inside [-delta, delta] and linear outside (with delta 1,
+  `smooth_l1_loss` of seed 004).
+  """
+  if loss == 'mse':
+    return td_error.square()
+  if loss == 'huber':
+    return F.huber_loss(td_error, torch.zeros_like(td_error), reduction='none',
+                        delta=huber_delta)
+  raise ValueError(f'loss must be one of {LOSSES}, got {loss!r}.')
+
+
+def importance_weights(probabilities: torch.Tensor, table_size: torch.Tensor,
+                       exponent: float) -> torch.Tensor:
+  """Prioritized replay's importance weights (N * P(i)) ** -exponent / max.
+
+  Args:
+    probabilities: [B] sampling probabilities of the items.
+    table_size: [B] or scalar number of items in the table when sampled.
+    exponent: beta; 0 gives weights of 1.
+  """
+  weights = (table_size.to(torch.float32) * probabilities.to(torch.float32)).clamp_min(
+      1e-12).pow(-exponent)
+  return weights / weights.max()

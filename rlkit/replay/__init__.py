@@ -1,0 +1,14 @@
+"""Reverb replay: tables, signatures, the server and priority updates."""
+
+from rlkit.replay.priorities import MaxPriorityTracker
+from rlkit.replay.priorities import shared_tracker
+from rlkit.replay.priorities import update_priorities
+from rlkit.replay.server import ReplayServer
+from rlkit.replay.server import connect
+from rlkit.replay.signatures import sequence_signature
+from rlkit.replay.signatures import transition_signature
+from rlkit.replay.tables import DEFAULT_PRIORITY_TABLE
+from rlkit.replay.tables import disable_insert_blocking
+from rlkit.replay.tables import make_queue_table
+from rlkit.replay.tables import make_sequence_table
+from rlkit.replay.tables import make_transition_table

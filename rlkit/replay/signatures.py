@@ -1,0 +1,79 @@
+"""Reverb table signatures derived from an environment spec.
+
+A table with a signature rejects items of the wrong structure, shape or dtype
+when they are written, instead of when they are sampled.
+"""
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+import tree
+
+from rlkit import specs
+from rlkit import types
+from rlkit.adders import base
+
+
+def _check_environment_spec(environment_spec: Any) -> None:
+  if not isinstance(environment_spec, specs.EnvironmentSpec):
+    raise TypeError(
+        f'environment_spec must be an rlkit.specs.EnvironmentSpec, got '
+        f'{type(environment_spec).__name__}.')
+
+
+def tensor_spec(spec: Any, prefix: Sequence[Optional[int]] = ()) -> tf.TensorSpec:
+  """A `tf.TensorSpec` like `spec` (dm_env or tf spec), with `prefix` dims first."""
+  if isinstance(spec, tf.TensorSpec):
+    shape, dtype = tuple(spec.shape.as_list()), spec.dtype
+  elif isinstance(spec, specs.Array):
+    shape, dtype = tuple(spec.shape), tf.as_dtype(np.dtype(spec.dtype))
+  elif isinstance(spec, np.ndarray):
+    shape, dtype = spec.shape, tf.as_dtype(spec.dtype)
+  else:
+    raise TypeError(
+        f'Cannot build a signature from {spec!r}: expected a dm_env Array '
+        f'spec, a tf.TensorSpec or a numpy array.')
+  return tf.TensorSpec(tuple(prefix) + tuple(shape), dtype)
+
+
+def transition_signature(environment_spec: specs.EnvironmentSpec,
+                         extras_spec: types.NestedSpec = ()) -> types.Transition:
+  """The signature of the (unbatched) `Transition` items of transition adders."""
+  _check_environment_spec(environment_spec)
+  for field in ('rewards', 'discounts'):
+    if tree.is_nested(getattr(environment_spec, field)):
+      raise TypeError(f'Nested {field} specs are not supported by the adders.')
+  observation = tree.map_structure(tensor_spec, environment_spec.observations)
+  return types.Transition(
+      observation=observation,
+      action=tree.map_structure(tensor_spec, environment_spec.actions),
+      reward=tensor_spec(environment_spec.rewards),
+      discount=tensor_spec(environment_spec.discounts),
+      next_observation=tree.map_structure(tensor_spec,
+                                          environment_spec.observations),
+      extras=tree.map_structure(tensor_spec, extras_spec))
+
+
+def sequence_signature(environment_spec: specs.EnvironmentSpec,
+                       sequence_length: Optional[int] = None,
+                       extras_spec: types.NestedSpec = ()) -> base.Step:
+  """The signature of episode and sequence items: a `Step` of [T, ...] specs.
+
+  Args:
+    environment_spec: the environment's specs.
+    sequence_length: the fixed length T, or None for items of any length
+      (whole episodes, or truncated sequences).
+    extras_spec: spec of the extras the actor passes to `add`.
+  """
+  _check_environment_spec(environment_spec)
+  if sequence_length is not None:
+    base.check_positive_int('sequence_length', sequence_length)
+  prefix = (sequence_length,)
+  to_spec = lambda s: tensor_spec(s, prefix)
+  return base.Step(
+      observation=tree.map_structure(to_spec, environment_spec.observations),
+      action=tree.map_structure(to_spec, environment_spec.actions),
+      reward=tree.map_structure(to_spec, environment_spec.rewards),
+      discount=tree.map_structure(to_spec, environment_spec.discounts),
+      extras=tree.map_structure(to_spec, extras_spec))

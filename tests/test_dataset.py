@@ -16,6 +16,7 @@ from rlkit import specs
 from rlkit import types
 from rlkit.adders import transition
 from rlkit.replay import dataset
+from rlkit.replay import prefetch
 from rlkit.replay import priorities as priorities_lib
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
@@ -115,6 +116,7 @@ def test_uniform_batches_hold_the_written_transitions(
     server, batch_size, batches_per_fetch, conversion):
   key_to_t = {}
   seen = set()
+  previous_keys = None
   with dataset.make_transition_iterator(
       server.address, UNIFORM, batch_size, environment_spec=SPEC,
       timeout_s=10, batches_per_fetch=batches_per_fetch,
@@ -135,6 +137,10 @@ def test_uniform_batches_hold_the_written_transitions(
       assert torch.all(info.priority > 0)
       for key, step in zip(info.key.tolist(), t.tolist()):
         assert key_to_t.setdefault(key, step) == step
+      # Independent draws: consecutive batches (e.g. cut from one fetch)
+      # are never the same items in the same order.
+      assert info.key.tolist() != previous_keys
+      previous_keys = info.key.tolist()
       seen.update(t.tolist())
   # 30 uniform batches cover most of the 40 items.
   assert len(key_to_t) == len(seen) >= NUM_STEPS // 2
@@ -190,6 +196,45 @@ def test_prefetch_fills_in_background_and_close_joins(server):
   assert not iterator.ready()
   with pytest.raises(RuntimeError, match='closed'):
     next(iterator)
+  assert iterator.close() is True
+
+
+@pytest.mark.timeout(30)
+def test_prefetcher_delivers_items_then_the_producer_error():
+  items = iter([1, None, 2, 3])
+
+  def produce(unused_stop):
+    try:
+      return next(items)
+    except StopIteration:
+      raise KeyError('producer failed') from None
+
+  prefetcher = prefetch.ThreadPrefetcher(produce, buffer_size=2)
+  assert [prefetcher.get(timeout=5) for _ in range(3)] == [1, 2, 3]
+  for _ in range(2):
+    with pytest.raises(KeyError, match='producer failed'):
+      prefetcher.get(timeout=5)
+  assert prefetcher.ready()
+  assert prefetcher.close(timeout=5)
+
+
+@pytest.mark.timeout(60)
+def test_background_errors_reach_next(server):
+  calls = []
+
+  def failing_as_data(data):
+    calls.append(1)
+    if len(calls) > 2:
+      raise ArithmeticError('conversion failed in the background')
+    return types.Transition(*data)
+
+  iterator = dataset.ReplayIterator(server.address, UNIFORM, 4, timeout_s=10,
+                                    as_data=failing_as_data)
+  check_transitions(next(iterator).data, 4)
+  check_transitions(next(iterator).data, 4)
+  for _ in range(2):
+    with pytest.raises(ArithmeticError, match='in the background'):
+      next(iterator)
   assert iterator.close() is True
 
 

@@ -340,3 +340,35 @@ def test_default_table_name_and_signature(server):
   assert isinstance(signature, types.Transition)
   assert signature.observation.shape == (1,)
   assert signature.reward.shape == ()
+
+
+@pytest.mark.timeout(60)
+def test_nested_observations():
+  nested_spec = specs.EnvironmentSpec(
+      observations={'pixels': specs.Array((2, 2), np.uint8),
+                    'position': specs.Array((), np.int32)},
+      actions=SPEC.actions, rewards=SPEC.rewards, discounts=SPEC.discounts)
+  table = tables.make_queue_table('nested', nested_spec, 100,
+                                  item_type='transition')
+  with server_lib.ReplayServer([table]) as replay_server:
+    adder = transition.NStepTransitionAdder(
+        replay_server.client(), n_step=2, discount=1.0,
+        priority_fns={'nested': None}, environment_spec=nested_spec)
+
+    def observation(k):
+      return {'pixels': np.full((2, 2), k, np.uint8), 'position': np.int32(10 * k)}
+
+    adder.add_first(dm_env.restart(observation(0)))
+    adder.add(1, dm_env.transition(np.float32(1), observation(1), np.float32(1)))
+    adder.add(2, dm_env.termination(np.float32(1), observation(2)))
+    with pytest.raises(ValueError, match=r"observation\['position'\] has shape"):
+      adder.add_first(dm_env.restart({'pixels': np.zeros((2, 2), np.uint8),
+                                      'position': np.zeros(3, np.int32)}))
+    adder.close()
+    items = read_all(replay_server, 'nested')
+    pairs = [(int(item.observation['position']), int(item.next_observation['position']))
+             for item in items]
+    assert pairs == [(0, 10), (0, 20), (10, 20)]
+    for item in items:
+      assert item.observation['pixels'][0, 0] * 10 == item.observation['position']
+      assert item.next_observation['pixels'].dtype == np.uint8

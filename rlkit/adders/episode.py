@@ -63,9 +63,12 @@ class _RowAdder(base.Adder):
     self._observation: Optional[list] = None
     self._episode_open = False
     self._pending = 0
+    self._closed = False
 
   def add_first(self, timestep: dm_env.TimeStep) -> None:
     base.check_first(timestep)
+    if self._closed:
+      raise RuntimeError('This adder was closed.')
     if self._episode_open:
       self.reset()
     self._observation = self._observations.flatten(timestep.observation)
@@ -143,8 +146,15 @@ class _RowAdder(base.Adder):
     self._end_episode()
 
   def close(self) -> None:
-    self._end_episode()
-    self._writer.Close()
+    """Flushes (up to `timeout_s`) and releases the writer; see
+    `NStepTransitionAdder.close`."""
+    if self._closed:
+      return
+    self._closed = True
+    try:
+      self._end_episode()
+    finally:
+      self._writer.Close()
 
   def _on_first(self) -> None:
     pass

@@ -24,7 +24,7 @@ waits (flushes) when `max_in_flight_items` are pending, and at episode end.
 """
 
 import collections
-from typing import Any, List, Mapping, Optional
+from typing import Mapping, Optional
 
 import dm_env
 import reverb
@@ -69,7 +69,7 @@ class NStepTransitionAdder(base.Adder):
                priority_fns: Optional[Mapping[str, Optional[base.PriorityFn]]] = None,
                environment_spec: Optional[specs.EnvironmentSpec] = None,
                max_in_flight_items: int = 32,
-               chunk_length: int = 16,
+               chunk_length: int = 32,
                timeout_s: Optional[float] = None):
     if not isinstance(client, reverb.Client):
       raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')

@@ -13,7 +13,7 @@ appends them to <run>/logs/evaluate.csv and, with --record_video, writes
 import math
 import os
 import sys
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Optional
 
 from absl import app
 from absl import flags
@@ -50,15 +50,6 @@ class EvaluationError(Exception):
   """A user-facing error: printed without a traceback, exit status 1."""
 
 
-def _field(loaded: Any, *names: str, default: Any = None) -> Any:
-  for name in names:
-    if isinstance(loaded, Mapping) and name in loaded:
-      return loaded[name]
-    if hasattr(loaded, name):
-      return getattr(loaded, name)
-  return default
-
-
 def _load_policy(run: run_dir_lib.RunDirectory, checkpoint: Optional[str]):
   from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
   try:
@@ -87,18 +78,10 @@ def _resolve_checkpoint(run: run_dir_lib.RunDirectory, checkpoint: Optional[str]
 
 
 def _make_environment(loaded: Any, seed: int, render: bool):
-  make = _field(loaded, 'make_environment')
-  if callable(make):
-    return make(seed=seed, render_mode='rgb_array' if render else None)
-  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
-  name = _field(loaded, 'environment_name', 'env_name', 'environment')
-  if not isinstance(name, str):
-    raise EvaluationError(f'load_policy returned no environment name ({type(loaded).__name__}).')
-  kwargs = dict(_field(loaded, 'environment_kwargs', 'env_kwargs', default={}) or {})
-  kwargs['seed'] = seed
-  if render:
-    kwargs['render_mode'] = 'rgb_array'
-  return factory.make_environment(name, **kwargs)
+  try:
+    return loaded.make_environment(seed=seed, render_mode='rgb_array' if render else None)
+  except (TypeError, ValueError) as e:
+    raise EvaluationError(f'Cannot make the environment {loaded.environment_name!r}: {e}') from e
 
 
 def _row(stats: Dict[str, Any]) -> str:
@@ -117,35 +100,36 @@ def run_evaluation(run_dir: str, checkpoint: Optional[str], episodes: int, seed:
     raise EvaluationError(str(e)) from e
   checkpoint = _resolve_checkpoint(run, checkpoint)
   loaded = _load_policy(run, checkpoint)
-  actor = _field(loaded, 'actor', 'policy')
-  if actor is None:
-    raise EvaluationError(f'load_policy returned no actor ({type(loaded).__name__}).')
-  step = _field(loaded, 'step', 'checkpoint_step')
-  name = _field(loaded, 'environment_name', 'env_name', default='the run\'s environment')
+  environments = []
 
-  environment = _make_environment(loaded, seed, record_video)
-  evaluator = evaluation.Evaluator(
-      environment, actor, episodes, logger=loggers.NoOpLogger(), label='evaluate',
-      video_directory=run.videos_dir if record_video else None,
-      record_every=(record_every or episodes) if record_video else None,
-      fps=fps, update_actor=False)
-  stats = evaluator.run()
-  videos = evaluator.video_paths
+  def make(render: bool):
+    environments.append(_make_environment(loaded, seed, render))
+    return environments[-1]
 
-  random_stats = None
-  if random_baseline:
-    random_environment = _make_environment(loaded, seed, False)
-    random_actor = RandomActor(random_environment.action_spec(), seed=seed)
-    random_stats = evaluation.evaluate(random_environment, random_actor, episodes)
-    if record_video:
-      video_environment = _make_environment(loaded, seed, True)
-      videos.append(video.record_episode(
-          video_environment, RandomActor(video_environment.action_spec(), seed=seed),
-          os.path.join(run.videos_dir, 'random-0.mp4'), fps=fps)['path'])
+  try:
+    evaluator = evaluation.Evaluator(
+        make(record_video), loaded.actor, episodes, logger=loggers.NoOpLogger(),
+        label='evaluate', video_directory=run.videos_dir if record_video else None,
+        record_every=(record_every or episodes) if record_video else None,
+        fps=fps, update_actor=False)
+    stats = evaluator.run()
+    videos = evaluator.video_paths
+    random_stats = None
+    if random_baseline:
+      environment = make(False)
+      random_stats = evaluation.evaluate(
+          environment, RandomActor(environment.action_spec(), seed=seed), episodes)
+      if record_video:
+        environment = make(True)
+        videos.append(video.record_episode(
+            environment, RandomActor(environment.action_spec(), seed=seed),
+            os.path.join(run.videos_dir, 'random-0.mp4'), fps=fps)['path'])
+  finally:
+    for environment in environments:
+      environment.close()
 
-  source = checkpoint or 'the newest checkpoint'
-  print(f'Evaluation of {run.path} ({source}{f", step {step}" if step is not None else ""}) '
-        f'on {name}, {episodes} episodes:')
+  print(f'Evaluation of {run.path}, checkpoint {loaded.checkpoint_path} (step {loaded.step}), '
+        f'on {loaded.environment_name}, {episodes} episodes:')
   print(f"{'policy':8s} {'mean':>10s} {'std':>9s} {'min':>9s} {'max':>9s} {'length':>10s}")
   print(f"{'greedy':8s} {_row(stats)}")
   if random_stats is not None:
@@ -154,7 +138,7 @@ def run_evaluation(run_dir: str, checkpoint: Optional[str], episodes: int, seed:
     print(f'Video: {path}')
 
   row = {key: stats[key] for key in _CSV_KEYS if key in stats}
-  row['checkpoint_step'] = step if step is not None else -1
+  row['checkpoint_step'] = loaded.step
   row['random_return_mean'] = random_stats['return_mean'] if random_stats else math.nan
   row['random_return_std'] = random_stats['return_std'] if random_stats else math.nan
   logger = loggers.CSVLogger(run.logs_dir, 'evaluate')

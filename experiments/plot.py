@@ -5,7 +5,9 @@
 
 Each run gets <run>/plots/learning_curves.png; with several runs, one more
 figure holds them all (at --output, by default learning_curves.png in the runs'
-common parent directory).
+common parent directory). GridWorld runs with a checkpoint of a Q-value agent
+also get their value maps (q_values.png, state_values.png, greedy_policy.png)
+from the newest checkpoint, unless --novalue_maps.
 """
 
 import os
@@ -14,6 +16,7 @@ import sys
 from absl import app
 from absl import flags
 
+from rlkit.utils import checkpointing
 from rlkit.utils import plotting
 from rlkit.utils import run_dir as run_dir_lib
 
@@ -23,11 +26,37 @@ _WINDOW = flags.DEFINE_integer('window', 10, 'Rolling-mean window, in rows.', lo
 _X_KEY = flags.DEFINE_string('x_key', None, 'Column for the x axis (default: actor_steps, '
                              'else steps; learner_steps for learner logs).')
 _LABELS = flags.DEFINE_list('labels', None, 'Legend names, one per --run_dir.')
+_VALUE_MAPS = flags.DEFINE_bool('value_maps', True, 'Plot the Q-value maps and greedy policy '
+                                'of GridWorld runs from their newest checkpoint.')
 flags.mark_flag_as_required('run_dir')
 
 
 def _fail(message: str) -> None:
   sys.exit(f'experiments.plot: {message}')
+
+
+def _value_maps(run: run_dir_lib.RunDirectory) -> None:
+  """Writes the GridWorld value maps of `run`'s newest checkpoint, if it has Q-values."""
+  try:
+    env = run.read_flags().get('env', '')
+  except FileNotFoundError:
+    return
+  if not isinstance(env, str) or not env.startswith('gridworld:'):
+    return
+  if not checkpointing.Checkpointer(run.checkpoints_dir).checkpoints():
+    return
+  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
+  try:
+    loaded = registry.load_policy(run.path)
+    q_values = getattr(loaded.actor, 'q_values', None)
+    if q_values is None:
+      return
+    environment = loaded.make_environment(seed=0)
+    paths = plotting.plot_gridworld_values(environment, q_values, run.plots_dir)
+  except (FileNotFoundError, ValueError, TypeError) as e:
+    print(f'No value maps for {run.path}: {e}', file=sys.stderr)
+    return
+  print(f'Value maps of {run.path} (step {loaded.step}): {", ".join(paths.values())}')
 
 
 def main(argv):
@@ -50,6 +79,8 @@ def main(argv):
       print(f'Skipping {path}: {e}', file=sys.stderr)
       continue
     print(f'Learning curves of {run.path}: {output}')
+    if _VALUE_MAPS.value:
+      _value_maps(run)
     plotted.append(run.path)
     if labels:
       plotted_labels.append(labels[index])

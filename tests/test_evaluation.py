@@ -158,3 +158,43 @@ def test_evaluate_launcher_fails_clearly_on_a_corrupt_or_missing_checkpoint(tmp_
   assert result.returncode != 0
   assert os.path.join(run.checkpoints_dir, 'ckpt-8.pt') in result.stderr
   assert 'Traceback' not in result.stderr
+
+
+def test_launchers_evaluate_and_plot_a_trained_dqn_and_survive_a_corrupt_checkpoint(tmp_path):
+  run_path = str(tmp_path / 'dqn')
+  trained = subprocess.run(
+      [sys.executable, '-m', 'experiments.run_dqn', '--env=gridworld:simple',
+       f'--run_dir={run_path}', '--num_steps=400', '--eval_every=0',
+       '--checkpoint_every_steps=200', '--novideo', '--noplots'],
+      capture_output=True, text=True, cwd=REPO, timeout=300)
+  assert trained.returncode == 0, trained.stderr[-2000:]
+  run = run_dir_lib.RunDirectory.open(run_path)
+  checkpoints = checkpointing.Checkpointer(run.checkpoints_dir).checkpoints()
+  assert len(checkpoints) >= 2
+
+  result = _launch(f'--run_dir={run_path}', '--episodes=3', '--record_video', '--fps=10')
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert checkpoints[-1].path in result.stdout
+  assert 'greedy' in result.stdout and 'random' in result.stdout
+  with open(run.log_path('evaluate')) as f:
+    row = list(csv.DictReader(f))[-1]
+  assert int(row['checkpoint_step']) == checkpoints[-1].step
+  assert float(row['return_std']) == 0.0  # Greedy policy, deterministic GridWorld.
+  assert math.isfinite(float(row['random_return_mean']))
+  with imageio.v2.get_reader(os.path.join(run.videos_dir, 'evaluate-0.mp4'),
+                             format='FFMPEG') as reader:
+    assert reader.count_frames() == float(row['episode_length_mean']) + 1
+  assert os.path.exists(os.path.join(run.videos_dir, 'random-0.mp4'))
+
+  plotted = subprocess.run([sys.executable, '-m', 'experiments.plot', f'--run_dir={run_path}'],
+                           capture_output=True, text=True, cwd=REPO, timeout=120)
+  assert plotted.returncode == 0, plotted.stderr[-2000:]
+  assert sorted(os.listdir(run.plots_dir)) == [
+      'greedy_policy.png', 'learning_curves.png', 'q_values.png', 'state_values.png']
+
+  with open(checkpoints[-1].path, 'r+b') as f:  # A partial newest checkpoint.
+    f.truncate(os.path.getsize(checkpoints[-1].path) - 100)
+  result = _launch(f'--run_dir={run_path}', '--episodes=2', '--norandom_baseline')
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert 'Skipping checkpoint' in result.stderr and checkpoints[-1].path in result.stderr
+  assert checkpoints[-2].path in result.stdout

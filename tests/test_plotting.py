@@ -14,7 +14,6 @@ from rlkit.actors import RandomActor
 from rlkit.environments import factory
 from rlkit.environments import gridworld
 from rlkit.utils import counting
-from rlkit.utils import loggers
 from rlkit.utils import plotting
 from rlkit.utils import run_dir as run_dir_lib
 from tests.test_video import ShortestPathActor

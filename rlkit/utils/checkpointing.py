@@ -92,7 +92,9 @@ def _encode(value: Any, where: str) -> Any:
         raise TypeError(f'{where}: dict keys must be str/int/float/bool/tuple, got '
                         f'{type(key).__name__} {key!r}.')
     encoded = {key: _encode(item, f'{where}[{key!r}]') for key, item in value.items()}
-    return collections.OrderedDict(encoded) if isinstance(value, collections.OrderedDict) else encoded
+    if isinstance(value, collections.OrderedDict):
+      return collections.OrderedDict(encoded)
+    return encoded
   if type(value) in (list, tuple, torch.Size):
     items = [_encode(item, f'{where}[{i}]') for i, item in enumerate(value)]
     return type(value)(items)
@@ -111,7 +113,9 @@ def _decode(value: Any) -> Any:
       array = np.frombuffer(spec['data'], dtype=dtype).reshape(spec['shape']).copy()
       return array[()] if key == _NPSCALAR else array
     decoded = {k: _decode(v) for k, v in value.items()}
-    return collections.OrderedDict(decoded) if isinstance(value, collections.OrderedDict) else decoded
+    if isinstance(value, collections.OrderedDict):
+      return collections.OrderedDict(decoded)
+    return decoded
   if type(value) in (list, tuple):
     return type(value)(_decode(item) for item in value)
   return value

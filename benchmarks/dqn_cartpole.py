@@ -35,7 +35,8 @@ _SEEDS = flags.DEFINE_list('seeds', None, 'Seeds to run (default: 0..4, or 0,1 w
 _QUICK = flags.DEFINE_bool('quick', False, 'Two seeds, 20k steps, evaluation every 2500 '
                            'steps with 10 episodes: a smoke run of a few minutes.')
 _FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'Which of rlkit, sb3 to run.')
-_RLKIT_STEPS = flags.DEFINE_integer('rlkit_steps', 50_000, 'rlkit training steps.', lower_bound=1)
+_RLKIT_STEPS = flags.DEFINE_integer('rlkit_steps', 30_000, 'rlkit training steps (its '
+                                    'epsilon decays over the first 10%).', lower_bound=1)
 _SB3_STEPS = flags.DEFINE_integer('sb3_steps', 50_000, 'SB3 training steps (rl-zoo: 50000).',
                                   lower_bound=1)
 _EVAL_EVERY = flags.DEFINE_integer('eval_every', 2500, 'Environment steps between evaluations.',

@@ -4,11 +4,12 @@ A launcher is three steps:
 
     common.define_common_flags(env='gridworld:simple', observation_type='GRID')
     make_config = common.define_config_flags(dqn.DQNConfig)
+    flags.adopt_module_key_flags(common)   # so --help lists them
 
     def main(argv):
       config = common.build_config(make_config)
-      builder = dqn.DQNBuilder(config)
-      common.run_experiment('dqn', config, common.BuilderAgentFactory(builder))
+      common.run_experiment('dqn', config, common.BuilderAgentFactory(
+          lambda: dqn.DQNBuilder(config)))
 
 `run_experiment` makes the environments, the run directory (flags.txt, logs/,
 checkpoints/, videos/, plots/), the agent and an evaluator, trains with
@@ -29,6 +30,9 @@ the checkpoint it resumes from, so logs have no duplicated steps.
 import csv
 import dataclasses
 import os
+
+# TensorFlow (under Reverb) prints INFO lines at import; keep warnings and errors.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 import sys
 import time
 import typing
@@ -220,16 +224,36 @@ class AgentFactory:
 
 
 class BuilderAgentFactory(AgentFactory):
-  """Agents from a builder with `make_agent(...)` and `make_actor(network, spec)`."""
+  """Agents from a builder with `make_agent(...)` and `make_actor(network, spec)`.
 
-  def __init__(self, builder: Any):
-    self._builder = builder
+  Args:
+    make_builder: returns the builder; called when the agent is built (after
+      the environment was checked), so that importing torch and Reverb does
+      not delay flag and environment errors.
+  """
+
+  def __init__(self, make_builder: Callable[[], Any]):
+    if not callable(make_builder):
+      raise TypeError(f'make_builder must be callable, got {make_builder!r}.')
+    self._make_builder = make_builder
+    self._builder = None
+
+  @property
+  def builder(self) -> Any:
+    if self._builder is None:
+      self._builder = self._make_builder()
+    return self._builder
 
   def make_agent(self, environment_spec, **kwargs):
-    return self._builder.make_agent(environment_spec, **kwargs)
+    return self.builder.make_agent(environment_spec, **kwargs)
 
   def make_eval_actor(self, agent, environment_spec):
-    return self._builder.make_actor(agent.learner.network, environment_spec)
+    """The builder's `make_greedy_actor(agent, spec)` when it has one, else
+    `make_actor(network, spec)` on the learner's network (value-based agents)."""
+    make_greedy_actor = getattr(self.builder, 'make_greedy_actor', None)
+    if make_greedy_actor is not None:
+      return make_greedy_actor(agent, environment_spec)
+    return self.builder.make_actor(agent.learner.network, environment_spec)
 
 
 @dataclasses.dataclass
@@ -271,6 +295,12 @@ def _check_environment(environment) -> specs.EnvironmentSpec:
   return spec
 
 
+def _environment_rng_state(environment) -> Optional[Dict[str, Any]]:
+  """The environment's `get_rng_state()`, or None if it has none."""
+  get_state = getattr(environment, 'get_rng_state', None)
+  return get_state() if callable(get_state) else None
+
+
 def _truncate_log(path: str, key: str, limit: float) -> None:
   """Drops rows of a CSV log whose `key` exceeds `limit` (written after a checkpoint)."""
   if not os.path.exists(path):
@@ -301,6 +331,34 @@ def _learner_logger(run: run_dir_lib.RunDirectory, print_every: float) -> logger
   return loggers.TimeFilter(loggers.NoneFilter(loggers.Dispatcher([terminal, csv_logger])), 1.0)
 
 
+def _start_over(run: run_dir_lib.RunDirectory) -> None:
+  """Removes the checkpoints (and replay) and logs of an earlier run in `run`."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  for directory in (run.checkpoints_dir, run.logs_dir):
+    for name in os.listdir(directory):
+      path = os.path.join(directory, name)
+      if os.path.isdir(path):
+        shutil.rmtree(path)
+      else:
+        os.remove(path)
+
+
+def launcher_flags() -> flags.FlagValues:
+  """The flags of the run: this module's and the launcher's (`__main__`) key flags.
+
+  flags.txt and the resume check use only these: libraries register absl flags
+  of their own when imported (TensorFlow, under Reverb: --delta_threshold,
+  --hbm_oom_exit, ...), which are no part of a run's configuration.
+  """
+  selected = flags.FlagValues()
+  for module in (__name__, '__main__'):
+    for flag in FLAGS.get_key_flags_for_module(module):
+      if flag.name not in selected:
+        selected[flag.name] = flag
+        selected.register_flag_by_module(module, flag)
+  return selected
+
+
 def _prepare_run_directory(agent_name: str) -> Tuple[run_dir_lib.RunDirectory, bool]:
   """Creates or reopens the run directory; returns it and whether to resume."""
   try:
@@ -312,25 +370,20 @@ def _prepare_run_directory(agent_name: str) -> Tuple[run_dir_lib.RunDirectory, b
   has_checkpoint = bool(checkpointer.checkpoints())
   resume = has_checkpoint and FLAGS.resume
   if resume and os.path.exists(run.flags_path):
-    differences = run.compare_flags(FLAGS, ignore=RESUME_IGNORED_FLAGS)
+    run_flags = launcher_flags()
+    # Flags this launcher does not define (e.g. TensorFlow's, which older
+    # flags.txt files hold) are not compared.
+    foreign = tuple(set(run.read_flags()) - set(run_flags))
+    differences = run.compare_flags(run_flags, ignore=RESUME_IGNORED_FLAGS + foreign)
     if differences:
       details = ', '.join(f'--{name}: saved {saved!r}, now {given!r}'
                           for name, (saved, given) in differences.items())
       raise LauncherError(
           f'{run.path} holds a run with other settings ({details}). Use the same flags '
           f'to resume it, --noresume to start over there, or another --run_dir.')
-  if has_checkpoint and not FLAGS.resume:
-    for name in os.listdir(run.checkpoints_dir):
-      path = os.path.join(run.checkpoints_dir, name)
-      if os.path.isfile(path):
-        os.remove(path)
-    replay_dir = os.path.join(run.checkpoints_dir, 'replay')
-    if os.path.isdir(replay_dir):
-      import shutil  # pylint: disable=g-import-not-at-top
-      shutil.rmtree(replay_dir)
-    for name in os.listdir(run.logs_dir):
-      os.remove(os.path.join(run.logs_dir, name))
-  run.write_flags(FLAGS)
+  if not resume:
+    _start_over(run)
+  run.write_flags(launcher_flags())
   return run, resume
 
 
@@ -347,8 +400,6 @@ def run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Exper
 
 
 def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> ExperimentResult:
-  import torch  # pylint: disable=g-import-not-at-top
-  torch.set_num_threads(FLAGS.torch_threads)
   seed = FLAGS.seed
   env_kwargs = environment_kwargs()
   environment = make_environment(FLAGS.env, seed, **env_kwargs)
@@ -357,6 +408,8 @@ def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Expe
   run, resume = _prepare_run_directory(agent_name)
   print(f'[{agent_name}] {FLAGS.env} {env_kwargs or ""} -> {run.path}', flush=True)
 
+  import torch  # pylint: disable=g-import-not-at-top
+  torch.set_num_threads(FLAGS.torch_threads)
   rng.seed_everything(seed)
   counter = counting.Counter()
   counter.increment(actor_steps=0, actor_episodes=0, learner_steps=0)
@@ -381,6 +434,10 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
     agent.restore(state['agent'])
     counter.restore(state['counter'])
     rng.set_rng_states(state.get('rng'))
+    for env, env_state in ((environment, state.get('environment_rng')),
+                           (eval_environment, state.get('eval_environment_rng'))):
+      if env_state is not None:
+        env.set_rng_state(env_state)
     counts = counter.get_counts()
     for label, key in (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
                        ('learner', 'learner_steps')):
@@ -410,6 +467,8 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
         'agent': agent.save(),
         'counter': counter.save(),
         'rng': rng.get_rng_states(),
+        'environment_rng': _environment_rng_state(environment),
+        'eval_environment_rng': _environment_rng_state(eval_environment),
     }
     path = checkpointer.save(
         state, int(counts['actor_steps']),

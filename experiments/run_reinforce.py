@@ -22,18 +22,11 @@ common.define_common_flags(env='gym:CartPole-v1', num_steps=30_000, eval_every=5
 _make_config = common.define_config_flags(reinforce.REINFORCEConfig)
 
 
-class _AgentFactory(common.BuilderAgentFactory):
-  """Evaluates the greedy policy (mode) on a copy synced before each evaluation."""
-
-  def make_eval_actor(self, agent, environment_spec):
-    return self._builder.make_greedy_actor(agent, environment_spec)
-
-
 def main(argv):
   common.check_no_arguments(argv)
   config = common.build_config(_make_config)
   common.run_experiment('reinforce', config,
-                        _AgentFactory(reinforce.REINFORCEBuilder(config)))
+                        common.BuilderAgentFactory(lambda: reinforce.REINFORCEBuilder(config)))
 
 
 if __name__ == '__main__':

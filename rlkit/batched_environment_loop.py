@@ -1,7 +1,7 @@
 """The EnvironmentLoop over a BatchedEnvironment: one actor call per vector step."""
 
 import time
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -42,13 +42,61 @@ class BatchedEnvironmentLoop(core.Worker):
     self._counter = counter or counting.Counter()
     self._logger = logger or loggers.make_default_logger(label)
     self._should_update = should_update
+    n = environment.num_envs
+    self._timestep = None
+    self._returns = np.zeros(n, np.float64)
+    self._lengths = np.zeros(n, np.int64)
+    self._start_times = np.zeros(n, np.float64)
+    self._last_num_moved = 0
+
+  def step(self) -> List[Dict[str, Any]]:
+    """Takes one vector step; returns the rows of the episodes it finished.
+
+    The first call resets every copy; later calls continue where the last one
+    stopped, so a launcher can interleave steps with evaluation and
+    checkpoints without cutting episodes short. Rows are also logged.
+    """
+    env, actor = self._environment, self._actor
+    if self._timestep is None:
+      self._timestep = env.reset()
+      actor.observe_first(self._timestep)
+      self._start_times[:] = time.monotonic()
+    actions = actor.select_action(self._timestep.observation)
+    timestep = self._timestep = env.step(actions)
+    actor.observe(actions, next_timestep=timestep)
+    if self._should_update:
+      actor.update()
+    moved = timestep.step_type != batched.FIRST
+    num_moved = int(moved.sum())
+    self._returns[moved] += timestep.reward[moved]
+    self._lengths[moved] += 1
+    finished = np.flatnonzero(timestep.step_type == batched.LAST)
+    counts = self._counter.increment(steps=num_moved, episodes=len(finished))
+    self._last_num_moved = num_moved
+    now = time.monotonic()
+    rows = []
+    for i in finished:
+      duration = now - self._start_times[i]
+      row = {
+          'env_index': int(i),
+          'episode_length': int(self._lengths[i]),
+          'episode_return': float(self._returns[i]),
+          'steps_per_second': self._lengths[i] / max(duration, 1e-9),
+          'episode_duration': duration,
+      }
+      row.update(counts)
+      self._logger.write(row)
+      rows.append(row)
+      self._returns[i], self._lengths[i], self._start_times[i] = 0.0, 0, now
+    return rows
 
   def run(self, num_episodes: Optional[int] = None,
           num_steps: Optional[int] = None) -> int:
-    """Runs until `num_episodes` episodes finished or `num_steps` transitions.
+    """Steps until `num_episodes` more episodes finished or `num_steps` transitions.
 
     Unlike the single loop, copies end episodes at different times, so the run
-    stops as soon as the budget is reached, leaving other copies mid-episode.
+    stops as soon as the budget is reached, leaving other copies mid-episode;
+    a later `run` or `step` continues them.
 
     Returns:
       The number of environment steps (transitions, summed over copies).
@@ -60,47 +108,9 @@ class BatchedEnvironmentLoop(core.Worker):
     for name, value in (('num_episodes', num_episodes), ('num_steps', num_steps)):
       if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
         raise ValueError(f'{name} must be a non-negative integer or None, got {value!r}.')
-
-    env, actor = self._environment, self._actor
-    n = env.num_envs
-    returns = np.zeros(n, np.float64)
-    lengths = np.zeros(n, np.int64)
-    start_times = np.full(n, time.monotonic())
     episodes, steps = 0, 0
-
-    def done() -> bool:
-      return ((num_episodes is not None and episodes >= num_episodes) or
-              (num_steps is not None and steps >= num_steps))
-
-    if done():
-      return 0
-    timestep = env.reset()
-    actor.observe_first(timestep)
-    while not done():
-      actions = actor.select_action(timestep.observation)
-      timestep = env.step(actions)
-      actor.observe(actions, next_timestep=timestep)
-      if self._should_update:
-        actor.update()
-      moved = timestep.step_type != batched.FIRST
-      num_moved = int(moved.sum())
-      returns[moved] += timestep.reward[moved]
-      lengths[moved] += 1
-      steps += num_moved
-      finished = np.flatnonzero(timestep.step_type == batched.LAST)
-      counts = self._counter.increment(steps=num_moved, episodes=len(finished))
-      now = time.monotonic()
-      for i in finished:
-        episodes += 1
-        duration = now - start_times[i]
-        row = {
-            'env_index': int(i),
-            'episode_length': int(lengths[i]),
-            'episode_return': float(returns[i]),
-            'steps_per_second': lengths[i] / max(duration, 1e-9),
-            'episode_duration': duration,
-        }
-        row.update(counts)
-        self._logger.write(row)
-        returns[i], lengths[i], start_times[i] = 0.0, 0, now
+    while not ((num_episodes is not None and episodes >= num_episodes) or
+               (num_steps is not None and steps >= num_steps)):
+      episodes += len(self.step())
+      steps += self._last_num_moved
     return steps

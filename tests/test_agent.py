@@ -137,7 +137,7 @@ def test_rate_limited_replay_never_deadlocks_and_keeps_the_ratio():
   config = dqn.DQNConfig(hidden_sizes=(8,), batch_size=8, samples_per_insert=32.0,
                          min_replay_size=20, samples_per_insert_tolerance_rate=0.0,
                          n_step=2, prefetch_size=1, epsilon_decay_fraction=0.0)
-  agent = dqn.DQNBuilder(config).make_agent(spec, seed=0)
+  agent = dqn.DQNBuilder(config).make_agent(spec, total_steps=300, seed=0)
   result = {}
 
   def train():

@@ -77,6 +77,13 @@ class BatchedAdder(base.Adder):
     for adder in self._adders:
       adder.reset()
 
+  def close(self) -> None:
+    """Closes every copy's adder (before the server stops; see NStepTransitionAdder)."""
+    for adder in self._adders:
+      close = getattr(adder, 'close', None)
+      if callable(close):
+        close()
+
 
 def _index(nest: types.NestedArray, i: int) -> types.NestedArray:
   import tree  # pylint: disable=g-import-not-at-top

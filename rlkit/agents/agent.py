@@ -4,9 +4,12 @@ import numbers
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import dm_env
+import numpy as np
 
 from rlkit import core
 from rlkit import types
+
+_FIRST = int(dm_env.StepType.FIRST)
 
 
 class Agent(core.Actor, core.VariableSource, core.Saveable):
@@ -115,9 +118,16 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
 
   def observe(self, action: types.NestedArray, next_timestep: dm_env.TimeStep) -> None:
     self._actor.observe(action, next_timestep)
-    self._num_observations += 1
-    if self._num_observations >= self._min_observations:
-      self._budget += self._steps_per_observation
+    # A batched timestep (one entry per environment copy) holds one
+    # transition per copy that was not just reset.
+    step_type = next_timestep.step_type
+    num_transitions = (1 if np.ndim(step_type) == 0 else
+                       int(np.count_nonzero(step_type != _FIRST)))
+    before = self._num_observations
+    self._num_observations += num_transitions
+    eligible = self._num_observations - max(before, self._min_observations - 1)
+    if eligible > 0:
+      self._budget += eligible * self._steps_per_observation
 
   def _ready(self) -> bool:
     for iterator in self._iterators:

@@ -331,6 +331,16 @@ class GridWorld(dm_env.Environment):
     self._check_free_cell(position, 'set_state position (y, x)')
     self._state = position
 
+  def get_rng_state(self) -> Dict[str, Any]:
+    """The goal sampler's state, for checkpoints (see `set_rng_state`)."""
+    return {'goal_rng': self._rng.bit_generator.state}
+
+  def set_rng_state(self, state: Dict[str, Any]) -> None:
+    """Restores `get_rng_state()`: later goals are those the saved one would draw."""
+    if not isinstance(state, dict) or 'goal_rng' not in state:
+      raise ValueError(f"Expected a dict from get_rng_state() with 'goal_rng', got {state!r}.")
+    self._rng.bit_generator.state = state['goal_rng']
+
   def action_spec(self) -> specs.DiscreteArray:
     """Four actions: 0 up, 1 right, 2 down, 3 left."""
     return specs.DiscreteArray(NUM_ACTIONS, name='action')

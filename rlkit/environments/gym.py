@@ -317,6 +317,27 @@ class GymnasiumEnvironment(dm_env.Environment):
   def close(self) -> None:
     self._env.close()
 
+  def get_rng_state(self) -> Dict[str, Any]:
+    """The random state of the environment and its action space, for checkpoints.
+
+    An adapter given this state by `set_rng_state` continues the saved random
+    stream: its next `reset()` does not seed again, so a resumed run sees the
+    episodes an uninterrupted one would.
+    """
+    return {'started': self._started,
+            'np_random': self._env.unwrapped.np_random.bit_generator.state,
+            'action_space': self._env.action_space.np_random.bit_generator.state}
+
+  def set_rng_state(self, state: Mapping[str, Any]) -> None:
+    """Restores `get_rng_state()`; call it between episodes."""
+    if not isinstance(state, Mapping) or not {'started', 'np_random'} <= set(state):
+      raise ValueError(f"Expected a dict from get_rng_state() with 'started' and "
+                       f"'np_random', got {state!r}.")
+    self._env.unwrapped.np_random.bit_generator.state = state['np_random']
+    if 'action_space' in state:
+      self._env.action_space.np_random.bit_generator.state = state['action_space']
+    self._started = bool(state['started'])
+
   @property
   def environment(self) -> gymnasium.Env:
     """The wrapped gymnasium environment."""

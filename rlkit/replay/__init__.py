@@ -1,6 +1,11 @@
 """Reverb replay: tables, signatures, the server and priority updates."""
 
-from rlkit.replay.priorities import MaxPriorityTracker
+import os
+
+# TensorFlow (loaded by Reverb) prints info lines at import; keep warnings.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+
+from rlkit.replay.priorities import MaxPriorityTracker  # pylint: disable=g-import-not-at-top
 from rlkit.replay.priorities import shared_tracker
 from rlkit.replay.priorities import update_priorities
 from rlkit.replay.server import ReplayServer

@@ -1,7 +1,23 @@
-"""DQN: target network, double Q, n-step returns, prioritized replay."""
+"""DQN: target network, double Q, n-step returns, prioritized replay.
 
-from rlkit.agents.dqn.actor import DQNActor
-from rlkit.agents.dqn.builder import DQNBuilder
-from rlkit.agents.dqn.config import DQNConfig
-from rlkit.agents.dqn.learning import DQNLearner
-from rlkit.agents.dqn.networks import make_q_network
+Names are imported lazily, so `from rlkit.agents.dqn import config` (e.g. to
+define launcher flags) loads neither torch nor Reverb.
+"""
+
+import importlib
+
+_LAZY = {
+    'DQNActor': 'rlkit.agents.dqn.actor',
+    'DQNBuilder': 'rlkit.agents.dqn.builder',
+    'DQNConfig': 'rlkit.agents.dqn.config',
+    'DQNLearner': 'rlkit.agents.dqn.learning',
+    'make_q_network': 'rlkit.agents.dqn.networks',
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

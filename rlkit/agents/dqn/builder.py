@@ -24,9 +24,11 @@ from torch import nn
 
 from rlkit import specs
 from rlkit import types
+from rlkit.adders import batched as batched_adder
 from rlkit.adders import transition as transition_adder
 from rlkit.agents import agent as agent_lib
 from rlkit.agents.dqn import actor as actor_lib
+from rlkit.agents.dqn import batched_actor
 from rlkit.agents.dqn import config as config_lib
 from rlkit.agents.dqn import learning
 from rlkit.agents.dqn import networks
@@ -59,6 +61,10 @@ class _FanOutAdder:
   def reset(self):
     for adder in self._adders:
       adder.reset()
+
+  def close(self):
+    for adder in self._adders:
+      adder.close()
 
 
 class DQNBuilder:
@@ -146,11 +152,28 @@ class DQNBuilder:
           environment_spec, self._config.hidden_sizes,
           getattr(self._config, 'conv_channels', (16, 32)))
 
+  def learner_steps(self, total_steps: Optional[int]) -> Optional[int]:
+    """Learner steps in a run of `total_steps` environment steps (None if unknown)."""
+    if total_steps is None:
+      return None
+    c = self._config
+    return max(1, int((total_steps - c.min_replay_size + 1) * c.samples_per_insert
+                      / c.batch_size))
+
   def make_learner(self, network: nn.Module, iterators: List[Any],
                    client: Optional[reverb.Client] = None,
                    counter: Optional[counting.Counter] = None,
-                   logger: Optional[loggers.Logger] = None) -> learning.DQNLearner:
+                   logger: Optional[loggers.Logger] = None,
+                   total_steps: Optional[int] = None) -> learning.DQNLearner:
+    """The learner; `total_steps` (environment steps) sets the learning-rate decay."""
     c = self._config
+    decay_steps = 0
+    if c.learning_rate_final_fraction != 1.0:
+      if total_steps is None:
+        raise ValueError(
+            f'learning_rate_final_fraction={c.learning_rate_final_fraction} decays the '
+            f'learning rate over the training, so the number of training steps is needed.')
+      decay_steps = self.learner_steps(total_steps)
     priority_update_fn = None
     if c.prioritized:
       if client is None:
@@ -169,6 +192,8 @@ class DQNBuilder:
             c.importance_sampling_exponent if c.prioritized else None),
         priority_update_fn=priority_update_fn,
         one_step_iterator=iterators[1] if len(iterators) > 1 else None,
+        learning_rate_decay_steps=decay_steps,
+        learning_rate_final_fraction=c.learning_rate_final_fraction,
         counter=counter, logger=logger)
 
   def make_epsilon_schedule(self, total_steps: Optional[int] = None) -> schedules.Schedule:
@@ -188,9 +213,13 @@ class DQNBuilder:
 
   def make_actor(self, network: nn.Module, environment_spec: specs.EnvironmentSpec,
                  adder: Any = None, epsilon: Any = 0.0,
-                 seed: Optional[int] = None) -> actor_lib.DQNActor:
-    """An epsilon-greedy actor; `epsilon=0.0` and no adder gives the evaluation policy."""
-    return actor_lib.DQNActor(
+                 seed: Optional[int] = None, batched: bool = False) -> actor_lib.DQNActor:
+    """An epsilon-greedy actor; `epsilon=0.0` and no adder gives the evaluation policy.
+
+    With `batched`, the actor acts on batches from a `BatchedEnvironment`.
+    """
+    actor_cls = batched_actor.BatchedDQNActor if batched else actor_lib.DQNActor
+    return actor_cls(
         network, networks.num_actions_of(environment_spec.actions), epsilon=epsilon,
         adder=adder, action_dtype=environment_spec.actions.dtype, seed=seed)
 
@@ -198,7 +227,8 @@ class DQNBuilder:
                  total_steps: Optional[int] = None, seed: Optional[int] = None,
                  counter: Optional[counting.Counter] = None,
                  learner_logger: Optional[loggers.Logger] = None,
-                 replay_checkpoint_dir: Optional[str] = None) -> agent_lib.Agent:
+                 replay_checkpoint_dir: Optional[str] = None,
+                 num_envs: int = 1) -> agent_lib.Agent:
     """A single-process `Agent` with an in-process Reverb server.
 
     The actor shares the learner's online network (no copies). Close the
@@ -206,13 +236,19 @@ class DQNBuilder:
 
     Args:
       environment_spec: the training environment's spec.
-      total_steps: training environment steps, for the epsilon decay.
+      total_steps: training environment steps, for the epsilon and learning
+        rate decays (needed unless both are constant).
       seed: seeds the network initialization and exploration.
       counter: parent counter; the learner counts under prefix 'learner'.
       learner_logger: the learner's logger (one row per step; filter it).
       replay_checkpoint_dir: where the Reverb server checkpoints its tables and
         restores them from when a checkpoint is there.
+      num_envs: copies of the environment the agent acts in at once (a
+        `BatchedEnvironment` when > 1): the actor then acts on batches and
+        every copy writes through its own adder.
     """
+    if not isinstance(num_envs, int) or num_envs < 1:
+      raise ValueError(f'num_envs must be a positive integer, got {num_envs!r}.')
     if not isinstance(environment_spec, specs.EnvironmentSpec):
       raise TypeError(
           f'environment_spec must be an EnvironmentSpec, got {type(environment_spec).__name__}.')
@@ -221,13 +257,19 @@ class DQNBuilder:
     iterators: List[Any] = []
     try:
       client = server.client()
-      adder = self.make_adder(client, environment_spec)
+      if num_envs == 1:
+        adder = self.make_adder(client, environment_spec)
+      else:
+        adder = batched_adder.BatchedAdder.from_factory(
+            lambda: self.make_adder(client, environment_spec), num_envs)
       iterators = self.make_iterators(server.address, environment_spec)
       network = self.make_network(environment_spec, seed)
       learner = self.make_learner(
           network, iterators, client,
-          counter=counting.Counter(counter, prefix='learner'), logger=learner_logger)
-      actor = self.make_actor(network, environment_spec, adder, epsilon, seed)
+          counter=counting.Counter(counter, prefix='learner'), logger=learner_logger,
+          total_steps=total_steps)
+      actor = self.make_actor(network, environment_spec, adder, epsilon, seed,
+                              batched=num_envs > 1)
     except BaseException:
       for iterator in iterators:
         iterator.close()
@@ -243,4 +285,4 @@ class DQNBuilder:
         actor, learner, min_observations=self._config.min_replay_size,
         samples_per_insert=self._config.samples_per_insert,
         batch_size=batch_size, iterators=iterators, can_sample=can_sample,
-        resources=[server] + iterators, replay_server=server)
+        resources=[server, adder] + iterators, replay_server=server)

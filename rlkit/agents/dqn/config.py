@@ -27,8 +27,14 @@ class DQNConfig:
 
   # Learner.
   learning_rate: float = field(
-      1e-3, 'Adam learning rate (seeds 002/003: 1e-3; seed 001 DQN: 5e-4).',
+      3e-3, 'Adam learning rate (seeds 002/003: 1e-3; seed 001 DQN: 5e-4; rl-zoo '
+      'CartPole: 2.3e-3).',
       low=0.0, low_inclusive=False)
+  learning_rate_final_fraction: float = field(
+      0.0, 'The learning rate decays linearly to learning_rate * this over the '
+      "training's learner steps (0: to zero at the end, which keeps CartPole's "
+      'greedy policy from collapsing late); 1 keeps it constant.',
+      low=0.0, high=1.0)
   batch_size: int = field(
       64, 'Transitions per learner step (seed 002: 64; seed 004: 32).', low=1)
   discount: float = field(
@@ -65,7 +71,7 @@ class DQNConfig:
       100_000, 'Replay capacity, FIFO (seed 002: 100000; seed 004: 2000).',
       low=1)
   samples_per_insert: float = field(
-      64.0, 'Sampled transitions per inserted one: the agent runs '
+      32.0, 'Sampled transitions per inserted one: the agent runs '
       'samples_per_insert / batch_size learner steps per environment step '
       '(seeds 001-004 train every step: samples_per_insert = batch_size).',
       low=0.0, low_inclusive=False)

@@ -12,6 +12,7 @@ from rlkit import core
 from rlkit.agents import losses
 from rlkit.utils import counting
 from rlkit.utils import loggers
+from rlkit.utils import schedules
 
 # Called with the sampled keys and their new priorities (|TD error|).
 PriorityUpdateFn = Callable[[np.ndarray, np.ndarray], None]
@@ -48,6 +49,10 @@ class DQNLearner(core.Learner):
       uniform replay (no weights).
     priority_update_fn: receives (keys, priorities) after each step.
     one_step_iterator: optional 1-step batches whose loss is added.
+    learning_rate_decay_steps: steps over which the learning rate decays
+      linearly to `learning_rate * learning_rate_final_fraction`; 0 keeps it
+      constant.
+    learning_rate_final_fraction: see `learning_rate_decay_steps`.
     counter: counts learner steps (as `steps`; prefix it with 'learner').
     logger: gets one row of metrics per step (wrap it in a TimeFilter).
   """
@@ -68,6 +73,8 @@ class DQNLearner(core.Learner):
       importance_sampling_exponent: Optional[float] = None,
       priority_update_fn: Optional[PriorityUpdateFn] = None,
       one_step_iterator: Optional[Iterator[Any]] = None,
+      learning_rate_decay_steps: int = 0,
+      learning_rate_final_fraction: float = 1.0,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
   ):
@@ -104,6 +111,15 @@ class DQNLearner(core.Learner):
     self._logger = logger or loggers.NoOpLogger()
     self._params = [p for p in network.parameters() if p.requires_grad]
     self._optimizer = _make_adam(self._params, learning_rate)
+    _check_range('learning_rate_final_fraction', learning_rate_final_fraction, 0.0, 1.0)
+    # The rate is a function of the step count (not saved), so a resumed run
+    # with a longer training follows the schedule of its new length.
+    self._learning_rate = schedules.ConstantSchedule(float(learning_rate))
+    if learning_rate_decay_steps and learning_rate_final_fraction != 1.0:
+      self._learning_rate = schedules.LinearSchedule(
+          float(learning_rate), float(learning_rate) * learning_rate_final_fraction,
+          int(learning_rate_decay_steps))
+    self._decays = isinstance(self._learning_rate, schedules.LinearSchedule)
     self._num_steps = 0
 
   def _make_target_network(self, network: nn.Module) -> Optional[nn.Module]:
@@ -166,6 +182,8 @@ class DQNLearner(core.Learner):
           self._params, self._max_gradient_norm, foreach=True)
     self._optimizer.step()
     self._num_steps += 1
+    if self._decays:
+      self._set_learning_rate()
 
     if self._target_network is not None and (
         self._num_steps % self._target_update_period == 0):
@@ -178,6 +196,15 @@ class DQNLearner(core.Learner):
     metrics['loss'] = loss.detach()
     metrics.update(counts)
     self._logger.write(metrics)
+
+  def _set_learning_rate(self) -> None:
+    rate = self._learning_rate.value_at(self._num_steps)
+    for group in self._optimizer.param_groups:
+      group['lr'] = rate
+
+  @property
+  def learning_rate(self) -> float:
+    return self._optimizer.param_groups[0]['lr']
 
   def _update_target(self) -> None:
     with torch.no_grad():
@@ -222,6 +249,8 @@ class DQNLearner(core.Learner):
       self._target_network.load_state_dict(state['target_network'])
     self._optimizer.load_state_dict(state['optimizer'])
     self._num_steps = int(state['num_steps'])
+    if self._decays:
+      self._set_learning_rate()
 
 
 def _make_adam(params, learning_rate: float) -> torch.optim.Optimizer:

@@ -1,5 +1,20 @@
-"""Neural Fitted Q (seed 001): DQN's pieces with an online-network target."""
+"""Neural Fitted Q (seed 001): DQN's pieces with an online-network target.
 
-from rlkit.agents.nfq.builder import NFQBuilder
-from rlkit.agents.nfq.config import NFQConfig
-from rlkit.agents.nfq.learning import NFQLearner
+Names are imported lazily (see `rlkit.agents.dqn`).
+"""
+
+import importlib
+
+_LAZY = {
+    'NFQBuilder': 'rlkit.agents.nfq.builder',
+    'NFQConfig': 'rlkit.agents.nfq.config',
+    'NFQLearner': 'rlkit.agents.nfq.learning',
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

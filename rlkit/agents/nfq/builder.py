@@ -34,7 +34,9 @@ class NFQBuilder(dqn_builder.DQNBuilder):
   def make_learner(self, network: nn.Module, iterators: List[Any],
                    client: Optional[reverb.Client] = None,
                    counter: Optional[counting.Counter] = None,
-                   logger: Optional[loggers.Logger] = None) -> learning.NFQLearner:
+                   logger: Optional[loggers.Logger] = None,
+                   total_steps: Optional[int] = None) -> learning.NFQLearner:
+    del total_steps
     c = self.config
     return learning.NFQLearner(
         network, iterators[0], discount=c.discount, learning_rate=c.learning_rate,

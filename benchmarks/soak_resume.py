@@ -1,0 +1,445 @@
+"""Soak test of checkpoint/resume: SIGKILL one DQN CartPole-v1 run again and again.
+
+    python -m benchmarks.soak_resume                  # 20 kills, 30k steps, reference (~5 min)
+    python -m benchmarks.soak_resume --kills=5 --num_steps=10000 --noreference
+
+One `experiments.run_dqn` run on gym:CartPole-v1 with DQNConfig's defaults
+(the launcher's CartPole settings) is started, killed with SIGKILL, and
+started again with the same command, `--kills` times; the last start runs to
+the end of the budget. Kill moments are random but spread over the run: kill
+i waits until the run has checkpointed past a random step (the sorted draws
+of `--kills` uniform steps in the budget) and since it started, then a random
+0..`--max_delay` s (about one checkpoint interval at
+`--checkpoint_every_steps=500`). Every `--aimed_every`-th kill instead comes
+0..20 ms after the next Reverb checkpoint directory appears, so that some
+kills land inside a checkpoint write, which at random moments only a few
+percent of kills would.
+
+After each kill the run directory tells what it interrupted: the agent file
+(a temporary file left), a Reverb checkpoint (a directory without DONE), the
+gap after Reverb's checkpoint and before the agent's, or nothing (between
+writes). A resume succeeds when the next start restores a checkpoint no older
+than the previous one and trains on.
+
+Reported: resumes succeeded, the logs' continuity (one row per episode, none
+repeated or lost), the learner ratio, the replay's content (items inserted
+against the items of the logged episodes), the launcher's evaluations and a
+final greedy evaluation of the saved policy (`--final_episodes`, loaded with
+`registry.load_policy`), checkpoint sizes and write times (the agent file from
+its sidecars; the Reverb tables by checkpointing a copy of the final replay
+again), and the same outcome for an uninterrupted run of the same command.
+"""
+
+import csv
+import glob
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Optional
+
+from absl import app
+from absl import flags
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+_KILLS = flags.DEFINE_integer('kills', 20, 'SIGKILLs, each followed by a resume.', lower_bound=0)
+_NUM_STEPS = flags.DEFINE_integer('num_steps', 30_000, 'Training budget (environment steps).',
+                                  lower_bound=1)
+_CHECKPOINT_EVERY = flags.DEFINE_integer('checkpoint_every_steps', 500,
+                                         'Launcher --checkpoint_every_steps.', lower_bound=1)
+_EVAL_EVERY = flags.DEFINE_integer('eval_every', 5000, 'Launcher --eval_every.', lower_bound=0)
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 20, 'Launcher --eval_episodes (its '
+                                      'periodic and final evaluations).', lower_bound=1)
+_FINAL_EPISODES = flags.DEFINE_integer('final_episodes', 100, 'Episodes of the final greedy '
+                                       'evaluation of the saved policy.', lower_bound=1)
+_REFERENCE = flags.DEFINE_bool('reference', True, 'Also run the same command uninterrupted '
+                               'and evaluate it the same way, for comparison.')
+_THRESHOLD = flags.DEFINE_float('threshold', 475.0, 'Mean greedy return that counts as solved.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the run (--seed) and of the kill moments.',
+                             lower_bound=0)
+_MAX_DELAY = flags.DEFINE_float('max_delay', 1.0, 'Each kill comes a random 0..max_delay s '
+                                'after its checkpoint (about one checkpoint interval).',
+                                lower_bound=0.0)
+_AIMED_EVERY = flags.DEFINE_integer(
+    'aimed_every', 2, 'Every this-many-th kill is aimed at a checkpoint write: it comes a '
+    'random 0..20 ms after a Reverb checkpoint directory appears (0: none aimed).',
+    lower_bound=0)
+_WORK_DIR = flags.DEFINE_string('work_dir', None, 'Holds run/ (the run directory) and logs/ '
+                                '(each start\'s output); default: a new temporary directory, '
+                                'removed at the end unless --keep.')
+_KEEP = flags.DEFINE_bool('keep', False, 'Keep the temporary work directory.')
+_TIMEOUT = flags.DEFINE_float('timeout', 600.0, 'Seconds a process may take to reach its '
+                              'kill point or the end.', lower_bound=1.0)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHECKPOINT = re.compile(r'^ckpt-(\d+)\.pt$')
+_RESUMED = re.compile(r'Resumed from \S*ckpt-(\d+)\.pt at (\d+) steps')
+# DQNConfig defaults, for the learner-ratio and replay checks.
+MIN_REPLAY_SIZE, SAMPLES_PER_INSERT, BATCH_SIZE, N_STEP = 1000, 32.0, 64, 3
+
+
+def _launcher_command(run_dir: str) -> List[str]:
+  return [sys.executable, '-m', 'experiments.run_dqn', f'--run_dir={run_dir}',
+          '--env=gym:CartPole-v1', f'--num_steps={_NUM_STEPS.value}',
+          f'--seed={_SEED.value}', f'--checkpoint_every_steps={_CHECKPOINT_EVERY.value}',
+          f'--eval_every={_EVAL_EVERY.value}', f'--eval_episodes={_EVAL_EPISODES.value}',
+          '--log_every_seconds=30', '--novideo', '--noplots']
+
+
+def _checkpoints_dir(run_dir: str) -> str:
+  return os.path.join(run_dir, 'checkpoints')
+
+
+def _steps(run_dir: str) -> List[int]:
+  directory = _checkpoints_dir(run_dir)
+  if not os.path.isdir(directory):
+    return []
+  return sorted(int(m.group(1)) for m in map(_CHECKPOINT.match, os.listdir(directory)) if m)
+
+
+class _SidecarCollector:
+  """Reads every checkpoint sidecar once, while keep-K still leaves it on disk."""
+
+  def __init__(self, run_dir: str):
+    self._directory = _checkpoints_dir(run_dir)
+    self.sidecars: Dict[int, Dict[str, Any]] = {}
+
+  def poll(self) -> None:
+    for path in glob.glob(os.path.join(self._directory, 'ckpt-*.json')):
+      step = int(os.path.basename(path)[len('ckpt-'):-len('.json')])
+      if step in self.sidecars:
+        continue
+      try:
+        with open(path) as f:
+          self.sidecars[step] = json.load(f)
+      except (OSError, ValueError):
+        pass  # Pruned or replaced meanwhile; the next poll reads it if it is back.
+
+
+class _Process:
+  """One launcher start, its output in a log file."""
+
+  def __init__(self, command: List[str], log_path: str):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+    self.log_path = log_path
+    self.resumed_from: Optional[int] = None
+    self.resume_seconds: Optional[float] = None  # From start to training again.
+    with open(log_path, 'w') as log:
+      self.start = time.monotonic()
+      self.popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT)
+
+  def output(self) -> str:
+    with open(self.log_path, errors='replace') as f:
+      return f.read()
+
+  def poll_resumed(self) -> None:
+    if self.resumed_from is None:
+      match = _RESUMED.search(self.output())
+      if match:
+        self.resumed_from = int(match.group(1))
+        self.resume_seconds = time.monotonic() - self.start
+
+
+def _kill_phase(run_dir: str) -> str:
+  """What the SIGKILL interrupted, judged from what it left in the run directory."""
+  from rlkit.utils import atomic  # pylint: disable=g-import-not-at-top
+  from rlkit.utils import checkpointing  # pylint: disable=g-import-not-at-top
+  directory = _checkpoints_dir(run_dir)
+  if any(atomic.is_temp_file(name) for name in os.listdir(directory)):
+    return 'agent file write'
+  replay = os.path.join(directory, 'replay')
+  entries = sorted(os.listdir(replay)) if os.path.isdir(replay) else []
+  done = [e for e in entries if os.path.exists(os.path.join(replay, e, 'DONE'))]
+  if any(e not in done for e in entries):
+    return 'Reverb write'
+  infos = checkpointing.Checkpointer(directory).checkpoints()
+  if infos and infos[-1].metadata is None:
+    return 'sidecar write'
+  if infos and done:
+    recorded = os.path.basename(str(infos[-1].metadata.get('replay_checkpoint')))
+    if recorded != done[-1]:
+      return 'after Reverb, before agent file'
+  return 'between writes'
+
+
+def _replay_entries(run_dir: str) -> List[str]:
+  replay = os.path.join(_checkpoints_dir(run_dir), 'replay')
+  return sorted(os.listdir(replay)) if os.path.isdir(replay) else []
+
+
+def _wait_for_replay_write(process: _Process, run_dir: str, seconds: float = 30.0) -> bool:
+  """Waits until a new Reverb checkpoint directory appears (a write has begun)."""
+  before = set(_replay_entries(run_dir))
+  deadline = time.monotonic() + seconds
+  while time.monotonic() < deadline and process.popen.poll() is None:
+    if set(_replay_entries(run_dir)) - before:
+      return True
+    time.sleep(0.001)
+  return False
+
+
+def _items_per_episode(length: int) -> int:
+  # NStepTransitionAdder (see its docstring): windows grow from o_0 to n
+  # steps, slide, then shrink to the final observation.
+  return length + min(length, N_STEP) - 1
+
+
+def _rows(path: str) -> List[Dict[str, str]]:
+  if not os.path.exists(path):
+    return []
+  with open(path, newline='') as f:
+    return list(csv.DictReader(f))
+
+
+def _log_problems(rows: List[Dict[str, str]]) -> List[str]:
+  """Missing or repeated episodes and steps in train.csv."""
+  problems = []
+  total = 0
+  for index, row in enumerate(rows, start=1):
+    total += int(row['episode_length'])
+    if int(row['actor_episodes']) != index:
+      problems.append(f'row {index}: actor_episodes {row["actor_episodes"]}')
+    if int(row['actor_steps']) != total:
+      problems.append(f'row {index}: actor_steps {row["actor_steps"]}, episode lengths sum '
+                      f'to {total}')
+  return problems
+
+
+def _outcome(run_dir: str) -> Dict[str, Any]:
+  """How a finished run did: its launcher evaluations and a fresh greedy evaluation."""
+  evaluations = [float(r['return_mean'])
+                 for r in _rows(os.path.join(run_dir, 'logs', 'evaluator.csv'))]
+  return {'evaluations': evaluations, 'final': _evaluate(run_dir, _FINAL_EPISODES.value)}
+
+
+def _outcome_lines(label: str, outcome: Dict[str, Any]) -> List[str]:
+  final = outcome['final']
+  threshold = _THRESHOLD.value
+  launcher_final = outcome['evaluations'][-1] if outcome['evaluations'] else float('nan')
+  return [
+      f'{label}: launcher evaluations ({_EVAL_EPISODES.value} episodes each): '
+      + ', '.join(f'{r:.0f}' for r in outcome['evaluations'])
+      + f'; the final one {launcher_final:.1f}: '
+      f'{"solved" if launcher_final >= threshold else "not solved"}',
+      f'{label}: saved policy (registry.load_policy), {_FINAL_EPISODES.value} greedy '
+      f'episodes: {final["return_mean"]:.1f} +- {final["return_std"]:.1f} (checkpoint step '
+      f'{final["step"]}): {"solved" if final["return_mean"] >= threshold else "not solved"} '
+      f'(threshold {threshold:g})',
+  ]
+
+
+def _evaluate(run_dir: str, episodes: int) -> Dict[str, Any]:
+  from rlkit import evaluation  # pylint: disable=g-import-not-at-top
+  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
+  loaded = registry.load_policy(run_dir)
+  environment = loaded.make_environment(seed=12345)
+  try:
+    stats = evaluation.evaluate(environment, loaded.actor, episodes)
+  finally:
+    environment.close()
+  return dict(stats, step=loaded.step)
+
+
+def _replay_checkpoint_cost(run_dir: str, repeats: int = 3) -> Dict[str, float]:
+  """Seconds and bytes of checkpointing the final Reverb tables (on a copy)."""
+  from rlkit import specs  # pylint: disable=g-import-not-at-top
+  from rlkit.agents.dqn import builder  # pylint: disable=g-import-not-at-top
+  from rlkit.agents.dqn import config as dqn_config  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+  source = os.path.join(_checkpoints_dir(run_dir), 'replay')
+  with tempfile.TemporaryDirectory() as scratch:
+    copy = os.path.join(scratch, 'replay')
+    shutil.copytree(source, copy)
+    spec = specs.make_environment_spec(factory.make_environment('gym:CartPole-v1'))
+    server = builder.DQNBuilder(dqn_config.DQNConfig()).make_replay_server(spec, copy)
+    try:
+      info = server.client().server_info()[builder.MAIN_TABLE]
+      items = info.current_size
+      inserted = info.rate_limiter_info.insert_stats.completed
+      seconds = []
+      for _ in range(repeats):
+        start = time.perf_counter()
+        path = server.checkpoint()
+        seconds.append(time.perf_counter() - start)
+      size = sum(os.path.getsize(os.path.join(path, name)) for name in os.listdir(path))
+    finally:
+      server.stop()
+  return {'items': items, 'inserted': inserted, 'seconds': statistics.median(seconds),
+          'bytes': size}
+
+
+def _wait_for_kill_point(process: _Process, run_dir: str, floor: int,
+                         collector: _SidecarCollector) -> Optional[int]:
+  """Waits for a checkpoint past `floor`; None if the process ended first."""
+  deadline = time.monotonic() + _TIMEOUT.value
+  while time.monotonic() < deadline:
+    collector.poll()
+    process.poll_resumed()
+    if process.popen.poll() is not None:
+      return None
+    steps = _steps(run_dir)
+    if steps and steps[-1] > floor:
+      return steps[-1]
+    time.sleep(0.005)
+  raise TimeoutError(f'no checkpoint past step {floor} within {_TIMEOUT.value} s')
+
+
+def _soak(run_dir: str, log_dir: str) -> None:
+  rng = random.Random(_SEED.value)
+  targets = sorted(rng.randrange(0, int(0.95 * _NUM_STEPS.value)) for _ in range(_KILLS.value))
+  command = _launcher_command(run_dir)
+  collector = _SidecarCollector(run_dir)
+  processes: List[_Process] = []
+  kills: List[Dict[str, Any]] = []
+  print(f'Soak: {_KILLS.value} SIGKILLs across one run of\n  {" ".join(command[1:])}\n',
+        flush=True)
+  start = time.monotonic()
+  for number, target in enumerate(targets, start=1):
+    # Past the target and past every checkpoint so far: this process has trained.
+    floor = max([target] + _steps(run_dir))
+    process = _Process(command, os.path.join(log_dir, f'start-{number:02d}.log'))
+    processes.append(process)
+    if _wait_for_kill_point(process, run_dir, floor, collector) is None:
+      print(f'start {number} ended (status {process.popen.returncode}) before its kill '
+            f'point:\n{process.output()[-2000:]}', flush=True)
+      break
+    aimed = bool(_AIMED_EVERY.value) and number % _AIMED_EVERY.value == 0
+    if aimed and _wait_for_replay_write(process, run_dir):
+      time.sleep(rng.uniform(0.0, 0.02))
+    else:
+      time.sleep(rng.uniform(0.0, _MAX_DELAY.value))
+    collector.poll()
+    process.poll_resumed()
+    ended_first = process.popen.poll() is not None
+    process.popen.send_signal(signal.SIGKILL)
+    process.popen.wait()
+    kills.append({'kill': number, 'target': target, 'aimed': aimed,
+                  'newest_checkpoint': (_steps(run_dir) or [None])[-1],
+                  'phase': 'process ended first' if ended_first else _kill_phase(run_dir)})
+    print(f'kill {number:2d}{" (aimed)" if aimed else ""}: past step {target:6d}, newest checkpoint '
+          f'{kills[-1]["newest_checkpoint"]}, interrupted: {kills[-1]["phase"]}', flush=True)
+  else:
+    process = _Process(command, os.path.join(log_dir, 'final.log'))
+    processes.append(process)
+    while process.popen.poll() is None:
+      collector.poll()
+      process.poll_resumed()
+      time.sleep(0.02)
+    collector.poll()
+    process.poll_resumed()
+  _report(run_dir, kills, processes, collector, time.monotonic() - start)
+  if _REFERENCE.value:
+    reference_dir = os.path.join(os.path.dirname(run_dir), 'reference')
+    start = time.monotonic()
+    process = _Process(_launcher_command(reference_dir), os.path.join(log_dir, 'reference.log'))
+    process.popen.wait()
+    wall = time.monotonic() - start
+    rows = _rows(os.path.join(reference_dir, 'logs', 'train.csv'))
+    print(f'\nUninterrupted reference (same command, other --run_dir): exit status '
+          f'{process.popen.returncode}, {rows[-1]["actor_steps"] if rows else 0} steps, '
+          f'{wall:.0f} s')
+    for line in _outcome_lines('Reference', _outcome(reference_dir)):
+      print(line)
+
+
+def _report(run_dir: str, kills: List[Dict[str, Any]], processes: List[_Process],
+            collector: _SidecarCollector, wall: float) -> None:
+  from rlkit.utils import checkpointing  # pylint: disable=g-import-not-at-top
+  print('\nkill | aimed | newest ckpt | the kill interrupted             | next start resumed from | ok')
+  print('-----+-------+-------------+----------------------------------+-------------------------+----')
+  succeeded, fell_back, previous = 0, 0, 0
+  for kill, after in zip(kills, processes[1:]):
+    text = after.output()
+    restored = after.resumed_from
+    # A resume succeeds if it restores a checkpoint no older than the one
+    # before and trains on (killed later, or finishing with status 0).
+    ok = (restored is not None and restored >= previous and
+          (after.popen.returncode in (0, -signal.SIGKILL)))
+    succeeded += ok
+    fell_back += 'Skipping checkpoint' in text
+    previous = restored if restored is not None else previous
+    print(f'{kill["kill"]:4d} | {"yes" if kill["aimed"] else "":5s} | {str(kill["newest_checkpoint"]):>11s} | {kill["phase"]:32s} | '
+          f'{str(restored):>23s} | {"yes" if ok else "NO"}'
+          f'{" (fell back)" if "Skipping checkpoint" in text else ""}')
+    if not ok:
+      print(f'     | {(text.strip().splitlines() or ["(no output)"])[-1]}')
+
+  final = processes[-1]
+  final_output = final.output()
+  rows = _rows(os.path.join(run_dir, 'logs', 'train.csv'))
+  problems = _log_problems(rows)
+  state = checkpointing.Checkpointer(_checkpoints_dir(run_dir)).restore()
+  counts, agent = state['counter'], state['agent']
+  accrued = (counts['actor_steps'] - MIN_REPLAY_SIZE + 1) * SAMPLES_PER_INSERT / BATCH_SIZE
+  learner_total = agent['num_learner_steps'] + agent['budget']
+  outcome = _outcome(run_dir)
+  sidecars = [s for _, s in sorted(collector.sidecars.items())]
+  write = [s['serialize_seconds'] + s['write_seconds'] for s in sidecars]
+  sizes = [s['size_bytes'] for s in sidecars]
+  replay = _replay_checkpoint_cost(run_dir)
+  resume_seconds = [p.resume_seconds for p in processes if p.resume_seconds is not None]
+  phases: Dict[str, int] = {}
+  for kill in kills:
+    phases[kill['phase']] = phases.get(kill['phase'], 0) + 1
+
+  print()
+  print(f'Resumes succeeded:          {succeeded}/{len(kills)} ({fell_back} fell back to an '
+        f'older checkpoint with a warning)')
+  print('Kills interrupted:          ' + ', '.join(f'{p}: {n}' for p, n in sorted(phases.items())))
+  print(f'Final start:                exit status {final.popen.returncode}, '
+        f'{"finished the budget" if "Done:" in final_output else "did NOT finish"}')
+  print(f'Final counts:               {counts["actor_steps"]} steps (budget {_NUM_STEPS.value}), '
+        f'{counts["actor_episodes"]} episodes, {counts["learner_steps"]} learner steps')
+  print(f'train.csv:                  {len(rows)} rows, '
+        f'{"one per episode, none missing or repeated" if not problems else "PROBLEMS: " + "; ".join(problems[:5])}')
+  print(f'Learner ratio kept:         {"yes" if learner_total == accrued else "NO"} (learner '
+        f'steps + budget {learner_total:.1f}, expected {accrued:.1f})')
+  for line in _outcome_lines('Soaked run', outcome):
+    print(line)
+  if write:
+    print(f'Agent checkpoint (.pt):     {statistics.median(sizes) / 1e3:.0f} kB; serialize + '
+          f'write + fsync + rename: median {1e3 * statistics.median(write):.1f} ms, max '
+          f'{1e3 * max(write):.1f} ms ({len(write)} checkpoints)')
+  print(f'Reverb checkpoint:          {replay["bytes"] / 1e6:.2f} MB for {replay["items"]} '
+        f'items; {1e3 * replay["seconds"]:.0f} ms to write (final tables, median of 3)')
+  logged_items = sum(_items_per_episode(int(row['episode_length'])) for row in rows)
+  print(f'Replay restored:            {replay["inserted"]} items inserted over the run, '
+        f'{logged_items} from the logged episodes ({replay["inserted"] - logged_items:+d} '
+        f'from steps redone after a kill between the Reverb and agent writes)')
+  if resume_seconds:
+    print(f'Start to training again:    median {statistics.median(resume_seconds):.1f} s, max '
+          f'{max(resume_seconds):.1f} s (imports, Reverb restore, checkpoint load)')
+  print(f'Wall time:                  {wall:.0f} s')
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments {argv[1:]}.')
+  work_dir = _WORK_DIR.value
+  temporary = work_dir is None
+  if temporary:
+    work_dir = tempfile.mkdtemp(prefix='soak_resume-')
+  elif os.path.exists(work_dir) and os.listdir(work_dir):
+    raise app.UsageError(f'--work_dir={work_dir} is not empty; the soak needs a fresh run.')
+  run_dir, log_dir = os.path.join(work_dir, 'run'), os.path.join(work_dir, 'logs')
+  os.makedirs(log_dir, exist_ok=True)
+  try:
+    _soak(run_dir, log_dir)
+  finally:
+    if temporary and not _KEEP.value:
+      shutil.rmtree(work_dir, ignore_errors=True)
+    else:
+      print(f'Run directory: {run_dir}; launcher output: {log_dir}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,127 @@
+"""The absl launchers, run as subprocesses with tiny budgets."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rlkit.agents import registry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_DQN = ['--min_replay_size=50', '--batch_size=16', '--hidden_sizes=16',
+            '--conv_channels=4,8', '--eval_episodes=2']
+
+
+def _run(module, *args, timeout=120):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+  return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=timeout)
+
+
+def _rows(path):
+  with open(path, newline='') as f:
+    return list(csv.DictReader(f))
+
+
+def test_run_dqn_writes_flags_logs_checkpoint_video_and_plots(tmp_path):
+  run_dir = tmp_path / 'dqn'
+  result = _run('experiments.run_dqn', f'--run_dir={run_dir}', '--num_steps=400',
+                '--eval_every=200', *TINY_DQN)
+  assert result.returncode == 0, result.stderr[-3000:]
+  flags_text = (run_dir / 'flags.txt').read_text()
+  assert '--env=gridworld:simple' in flags_text and '--observation_type=GRID' in flags_text
+  assert '--learning_rate=0.003' in flags_text and '--batch_size=16' in flags_text
+  train = _rows(run_dir / 'logs' / 'train.csv')
+  assert int(train[-1]['actor_steps']) >= 400
+  assert {'episode_return', 'episode_length', 'epsilon', 'learner_steps'} <= set(train[0])
+  evaluations = _rows(run_dir / 'logs' / 'evaluator.csv')
+  assert len(evaluations) >= 2 and 'return_mean' in evaluations[0]
+  assert _rows(run_dir / 'logs' / 'learner.csv')[0]['loss']
+  checkpoints = sorted(os.listdir(run_dir / 'checkpoints'))
+  assert any(name.endswith('.pt') for name in checkpoints)
+  assert (run_dir / 'videos' / 'greedy.mp4').stat().st_size > 0
+  assert (run_dir / 'plots' / 'learning_curves.png').exists()
+  assert (run_dir / 'plots' / 'greedy_policy.png').exists()
+  assert f'Run directory: {run_dir}' in result.stdout
+  # The saved policy loads outside the launcher.
+  loaded = registry.load_policy(str(run_dir))
+  assert loaded.environment_name == 'gridworld:simple'
+  assert loaded.environment_kwargs == {'observation_type': 'GRID'}
+  environment = loaded.make_environment(seed=0)
+  timestep = environment.reset()
+  assert 0 <= int(loaded.actor.select_action(timestep.observation)) < 4
+
+
+def test_run_nfq_and_resume_continue_the_same_run(tmp_path):
+  run_dir = tmp_path / 'nfq'
+  common = [f'--run_dir={run_dir}', '--eval_every=0', '--novideo', '--noplots',
+            '--eval_episodes=2']
+  first = _run('experiments.run_nfq', '--num_steps=300', *common)
+  assert first.returncode == 0, first.stderr[-3000:]
+  steps_first = int(_rows(run_dir / 'logs' / 'train.csv')[-1]['actor_steps'])
+  second = _run('experiments.run_nfq', '--num_steps=600', *common)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert 'Resumed from' in second.stdout
+  steps = [int(row['actor_steps']) for row in _rows(run_dir / 'logs' / 'train.csv')]
+  assert steps == sorted(set(steps)), 'duplicated or out-of-order rows after resuming'
+  assert steps[0] < steps_first < steps[-1] and steps[-1] >= 600
+  # A different configuration is refused, naming the flag.
+  third = _run('experiments.run_nfq', '--num_steps=600', '--learning_rate=0.01', *common)
+  assert third.returncode != 0
+  assert '--learning_rate' in third.stderr
+
+
+def test_sigterm_writes_a_final_checkpoint(tmp_path):
+  run_dir = tmp_path / 'dqn'
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+  process = subprocess.Popen(
+      [sys.executable, '-m', 'experiments.run_dqn', f'--run_dir={run_dir}',
+       '--env=gym:CartPole-v1', '--num_steps=1000000', '--eval_every=0',
+       '--checkpoint_every_steps=0', '--log_every_seconds=0', *TINY_DQN],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  try:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+      line = process.stdout.readline()
+      if '[Train]' in line:
+        break
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+  finally:
+    if process.poll() is None:
+      process.kill()
+  assert process.returncode == 0, stderr[-3000:]
+  assert 'SIGTERM: checkpoint written' in stdout
+  assert any(name.endswith('.pt') for name in os.listdir(run_dir / 'checkpoints'))
+
+
+def test_help_lists_config_flags_with_defaults():
+  result = _run('experiments.run_dqn', '--help')  # absl exits with status 1 after --help.
+  for text in ('--learning_rate', "(default: '0.003')", '--n_step', '--double_q',
+               '--target_update_period', '--epsilon_decay_fraction', '--env',
+               "(default: 'gridworld:simple')", '--num_steps', '--eval_every',
+               'Valid: in [0.0, 1.0]'):
+    assert text in result.stdout, text
+  nfq_help = _run('experiments.run_nfq', '--help')
+  assert "--epsilon: Constant epsilon" in nfq_help.stdout and "(default: '0.6')" in nfq_help.stdout
+
+
+@pytest.mark.parametrize('module,flag,expected', [
+    ('experiments.run_dqn', '--env=gym:NoSuchEnv-v0', 'NoSuchEnv-v0'),
+    ('experiments.run_dqn', '--learning_rate=-1', '--learning_rate=-1.0 is out of range'),
+    ('experiments.run_dqn', '--epsilon=1.5', '--epsilon=1.5 is out of range'),
+    ('experiments.run_nfq', '--env=gridworld:nosuchtask', 'nosuchtask'),
+    ('experiments.run_dqn', '--hidden_sizes=64,x', 'hidden_sizes'),
+])
+def test_bad_flags_fail_fast_with_a_message(tmp_path, module, flag, expected):
+  run_dir = tmp_path / 'run'
+  result = _run(module, flag, f'--run_dir={run_dir}', timeout=60)
+  assert result.returncode != 0
+  assert expected in result.stderr, result.stderr[-2000:]
+  assert 'Traceback' not in result.stderr
+  # Nothing started: no logs, no checkpoint.
+  assert not (run_dir / 'logs').exists() or not os.listdir(run_dir / 'logs')

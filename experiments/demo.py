@@ -1,29 +1,15 @@
-"""The README's main job: run the EnvironmentLoop with a random actor on GridWorld.
+"""The README's main job: train DQN on GridWorld with GRID observations.
 
-Replaced by DQN training once the value-based agents land.
+Runs `experiments.run_dqn` with its defaults (gridworld:simple, GRID
+observations, an in-process Reverb server): trains with progress on the
+terminal, evaluates the greedy policy beside a random one, and writes the
+run directory with logs, a checkpoint, an episode video and plots, whose
+paths it prints at the end. Any run_dqn flag may be passed through.
 """
 
 from absl import app
-from absl import flags
 
-from rlkit import environment_loop
-from rlkit.actors import RandomActor
-from rlkit.environments import factory
-from rlkit.utils import loggers
-
-_ENV = flags.DEFINE_string('env', 'gridworld:simple', 'Environment name.')
-_EPISODES = flags.DEFINE_integer('num_episodes', 5, 'Episodes to run.', lower_bound=1)
-_SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
-
-
-def main(argv):
-  del argv
-  environment = factory.make_environment(_ENV.value, seed=_SEED.value)
-  actor = RandomActor(environment.action_spec(), seed=_SEED.value)
-  logger = loggers.make_default_logger('environment_loop', time_delta=0)
-  loop = environment_loop.EnvironmentLoop(environment, actor, logger=logger)
-  loop.run(num_episodes=_EPISODES.value)
-
+from experiments import run_dqn
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(run_dqn.main)

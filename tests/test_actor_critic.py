@@ -15,6 +15,7 @@ from rlkit import evaluation
 from rlkit import specs
 from rlkit.adders import base as adders_base
 from rlkit.agents import pg_data
+from rlkit.agents import registry
 from rlkit.agents.actor_critic import builder as builder_lib
 from rlkit.agents.actor_critic import config as config_lib
 from rlkit.agents.actor_critic import learning
@@ -331,9 +332,7 @@ def test_launcher_trains_evaluates_and_writes_the_run_directory(tmp_path):
   # The checkpoint alone rebuilds the greedy policy.
   state = checkpointing.Checkpointer(str(run_dir / 'checkpoints')).restore()
   environment = factory.make_environment(state['environment']['name'], seed=0)
-  builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(**state['config']))
-  greedy = builder.load_greedy_actor(state['agent']['learner'],
-                                     specs.make_environment_spec(environment))
+  greedy = registry.load_policy(str(run_dir)).actor
   learned = state['agent']['learner']['network']
   for name, value in learned.items():
     torch.testing.assert_close(greedy_weights(greedy)[name], value, rtol=0, atol=0)

@@ -46,7 +46,8 @@ def register(name: str, config_cls: Any, policy_loader: PolicyLoader) -> None:
   _REGISTRY[name] = AgentEntry(config_cls, policy_loader)
 
 
-def _config(config_cls: Any, values: Mapping[str, Any]) -> Any:
+def config_from_dict(config_cls: Any, values: Mapping[str, Any]) -> Any:
+  """A config dataclass from a checkpoint's dict (lists back to tuples, unknown keys dropped)."""
   names = {f.name for f in dataclasses.fields(config_cls)}
   return config_cls(**{k: tuple(v) if isinstance(v, list) else v
                        for k, v in values.items() if k in names})
@@ -58,7 +59,7 @@ def _value_based_loader(builder_module: str, builder_name: str, config_module: s
            agent_state: Mapping[str, Any]) -> core.Actor:
     config_cls = getattr(importlib.import_module(config_module), config_name)
     builder = getattr(importlib.import_module(builder_module), builder_name)(
-        _config(config_cls, config))
+        config_from_dict(config_cls, config))
     network = builder.make_network(environment_spec)
     network.load_state_dict(agent_state['learner']['network'])
     network.eval()

@@ -57,7 +57,8 @@ FLAGS = flags.FLAGS
 # Flags that may differ between a run and its resumption.
 RESUME_IGNORED_FLAGS = ('run_dir', 'runs_root', 'resume', 'num_steps', 'num_episodes',
                         'log_every_seconds', 'video', 'plots', 'checkpoint_every_steps',
-                        'checkpoint_every_seconds', 'keep_checkpoints', 'torch_threads')
+                        'checkpoint_every_seconds', 'keep_checkpoints', 'torch_threads',
+                        'record_every', 'fps')
 CHECKPOINT_FORMAT = 1
 
 
@@ -110,6 +111,12 @@ def define_common_flags(env: str = 'gridworld:simple',
   flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads (small networks are '
                        'fastest with 1).', lower_bound=1)
   flags.DEFINE_bool('video', True, 'Record a greedy episode to videos/ at the end.')
+  flags.DEFINE_integer('record_every', 0, 'During training, record every this-many-th '
+                       'evaluation episode to videos/evaluator-<episode>.mp4; 0 records none.',
+                       lower_bound=0)
+  flags.DEFINE_integer('fps', 30, 'Frames per second of the videos.', lower_bound=1)
+  flags.DEFINE_bool('random_baseline', True, 'Evaluate a uniformly random policy once and '
+                    'log its return beside every evaluation (baseline_return_* columns).')
   flags.DEFINE_bool('plots', True, 'Write learning curves (and GridWorld value maps) to '
                     'plots/ at the end.')
 
@@ -403,7 +410,9 @@ def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Expe
   seed = FLAGS.seed
   env_kwargs = environment_kwargs()
   environment = make_environment(FLAGS.env, seed, **env_kwargs)
-  eval_environment = make_environment(FLAGS.env, seed + 1, **env_kwargs)
+  eval_environment = make_environment(
+      FLAGS.env, seed + 1, render_mode='rgb_array' if FLAGS.record_every else None,
+      **env_kwargs)
   spec = _check_environment(environment)
   run, resume = _prepare_run_directory(agent_name)
   print(f'[{agent_name}] {FLAGS.env} {env_kwargs or ""} -> {run.path}', flush=True)
@@ -447,8 +456,16 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
 
   train_logger = run.make_logger('train', time_delta=FLAGS.log_every_seconds)
   eval_logger = run.make_logger('evaluator', time_delta=0.0)
-  evaluator = evaluation.Evaluator(eval_environment, eval_actor, FLAGS.eval_episodes,
-                                   counter=counter, logger=eval_logger)
+  baseline = None
+  if FLAGS.random_baseline:
+    baseline = evaluation.random_baseline(
+        make_environment(FLAGS.env, FLAGS.seed + 3, **env_kwargs), FLAGS.eval_episodes,
+        seed=FLAGS.seed)
+  evaluator = evaluation.Evaluator(
+      eval_environment, eval_actor, FLAGS.eval_episodes, counter=counter,
+      logger=eval_logger, baseline=baseline,
+      video_directory=run.videos_dir if FLAGS.record_every else None,
+      record_every=FLAGS.record_every or None, fps=FLAGS.fps)
   loop = environment_loop.EnvironmentLoop(
       environment, agent, counter=counting.Counter(counter, prefix='actor'),
       logger=loggers.NoOpLogger(), label='train')

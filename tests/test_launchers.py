@@ -125,3 +125,21 @@ def test_bad_flags_fail_fast_with_a_message(tmp_path, module, flag, expected):
   assert 'Traceback' not in result.stderr
   # Nothing started: no logs, no checkpoint.
   assert not (run_dir / 'logs').exists() or not os.listdir(run_dir / 'logs')
+
+
+def test_run_dqn_records_evaluation_videos_and_logs_the_random_baseline(tmp_path):
+  import imageio.v3 as iio
+  run_dir = tmp_path / 'dqn_videos'
+  result = _run('experiments.run_dqn', '--env=gridworld:simple', '--observation_type=GRID',
+                '--num_steps=400', '--eval_every=200', '--eval_episodes=2',
+                '--record_every=2', '--fps=10', '--novideo', '--noplots',
+                f'--run_dir={run_dir}')
+  assert result.returncode == 0, result.stderr[-3000:]
+  videos = sorted((run_dir / 'videos').glob('evaluator-*.mp4'))
+  # Evaluations at 200, 400 steps (2 episodes each): episodes 2 and 4 are recorded.
+  assert len(videos) == 2
+  frames = iio.imread(videos[0])
+  assert frames.ndim == 4 and frames.shape[1:] == (288, 320, 3) and len(frames) >= 2
+  rows = _rows(run_dir / 'logs' / 'evaluator.csv')
+  assert rows and all(float(r['baseline_return_mean']) < float('inf') for r in rows)
+  assert len({r['baseline_return_mean'] for r in rows}) == 1

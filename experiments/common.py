@@ -40,11 +40,13 @@ from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Tuple
 
 from absl import flags
 
+from rlkit import batched_environment_loop
 from rlkit import core
 from rlkit import environment_loop
 from rlkit import evaluation
 from rlkit import specs
 from rlkit.agents import config_fields
+from rlkit.environments import batched
 from rlkit.utils import checkpointing
 from rlkit.utils import counting
 from rlkit.utils import loggers
@@ -114,6 +116,9 @@ def define_common_flags(env: str = 'gridworld:simple',
   flags.DEFINE_integer('record_every', 0, 'During training, record every this-many-th '
                        'evaluation episode to videos/evaluator-<episode>.mp4; 0 records none.',
                        lower_bound=0)
+  flags.DEFINE_integer('num_envs', 1, 'Copies of the environment stepped together '
+                       '(a BatchedEnvironment); the actor acts on all of them in one '
+                       'forward pass.', lower_bound=1)
   flags.DEFINE_integer('fps', 30, 'Frames per second of the videos.', lower_bound=1)
   flags.DEFINE_bool('random_baseline', True, 'Evaluate a uniformly random policy once and '
                     'log its return beside every evaluation (baseline_return_* columns).')
@@ -331,6 +336,18 @@ def _truncate_log(path: str, key: str, limit: float) -> None:
     os.replace(temporary, path)
 
 
+def _last_logged(path: str, key: str) -> int:
+  """The `key` column of the last row of a CSV log (-1 without rows)."""
+  if not os.path.exists(path):
+    return -1
+  with open(path, newline='') as f:
+    rows = list(csv.DictReader(f))
+  try:
+    return int(float(rows[-1][key])) if rows else -1
+  except (KeyError, ValueError, TypeError):
+    return -1
+
+
 def _learner_logger(run: run_dir_lib.RunDirectory, print_every: float) -> loggers.Logger:
   """Learner rows: to CSV at most once a second, to the terminal every `print_every` s."""
   terminal = loggers.TimeFilter(loggers.TerminalLogger('learner'), print_every)
@@ -409,13 +426,28 @@ def run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Exper
 def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> ExperimentResult:
   seed = FLAGS.seed
   env_kwargs = environment_kwargs()
-  environment = make_environment(FLAGS.env, seed, **env_kwargs)
+  if FLAGS.num_envs > 1:
+    environment = batched.BatchedEnvironment.from_factory(
+        lambda copy_seed: make_environment(FLAGS.env, copy_seed, **env_kwargs),
+        FLAGS.num_envs, seed)
+    spec = _check_environment(environment.environments[0])
+  else:
+    environment = make_environment(FLAGS.env, seed, **env_kwargs)
+    spec = _check_environment(environment)
   eval_environment = make_environment(
       FLAGS.env, seed + 1, render_mode='rgb_array' if FLAGS.record_every else None,
       **env_kwargs)
-  spec = _check_environment(environment)
   run, resume = _prepare_run_directory(agent_name)
   print(f'[{agent_name}] {FLAGS.env} {env_kwargs or ""} -> {run.path}', flush=True)
+  checkpointer = checkpointing.Checkpointer(run.checkpoints_dir, keep=FLAGS.keep_checkpoints)
+  resume_state = None
+  if resume:
+    # Before any logger opens the logs: drop rows written after the checkpoint.
+    resume_state = checkpointer.restore()
+    saved_counts = resume_state['counter']
+    for label, key in (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
+                       ('learner', 'learner_steps')):
+      _truncate_log(run.log_path(label), key, saved_counts.get(key, 0))
 
   import torch  # pylint: disable=g-import-not-at-top
   torch.set_num_threads(FLAGS.torch_threads)
@@ -425,21 +457,22 @@ def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Expe
   agent = factory.make_agent(
       spec, total_steps=FLAGS.num_steps, seed=seed, counter=counter,
       learner_logger=_learner_logger(run, max(5.0, 2 * FLAGS.log_every_seconds)),
-      replay_checkpoint_dir=os.path.join(run.checkpoints_dir, 'replay'))
+      replay_checkpoint_dir=os.path.join(run.checkpoints_dir, 'replay'),
+      **({'num_envs': FLAGS.num_envs} if FLAGS.num_envs > 1 else {}))
   try:
     return _train(agent_name, config, factory, agent, environment, eval_environment, spec,
-                  env_kwargs, run, resume, counter)
+                  env_kwargs, run, resume_state, counter, checkpointer)
   finally:
     agent.close()
 
 
 def _train(agent_name, config, factory, agent, environment, eval_environment, spec,
-           env_kwargs, run, resume, counter) -> ExperimentResult:
+           env_kwargs, run, resume_state, counter, checkpointer) -> ExperimentResult:
   eval_actor = factory.make_eval_actor(agent, spec)
-  checkpointer = checkpointing.Checkpointer(run.checkpoints_dir, keep=FLAGS.keep_checkpoints)
+  resume = resume_state is not None
 
   if resume:
-    state = checkpointer.restore()
+    state = resume_state
     agent.restore(state['agent'])
     counter.restore(state['counter'])
     rng.set_rng_states(state.get('rng'))
@@ -448,9 +481,6 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
       if env_state is not None:
         env.set_rng_state(env_state)
     counts = counter.get_counts()
-    for label, key in (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
-                       ('learner', 'learner_steps')):
-      _truncate_log(run.log_path(label), key, counts.get(key, 0))
     print(f'[{agent_name}] Resumed from {checkpointer.last_restore["path"]} at '
           f'{counts["actor_steps"]} steps, {counts["actor_episodes"]} episodes.', flush=True)
 
@@ -466,9 +496,11 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
       logger=eval_logger, baseline=baseline,
       video_directory=run.videos_dir if FLAGS.record_every else None,
       record_every=FLAGS.record_every or None, fps=FLAGS.fps)
-  loop = environment_loop.EnvironmentLoop(
-      environment, agent, counter=counting.Counter(counter, prefix='actor'),
-      logger=loggers.NoOpLogger(), label='train')
+  batched_run = isinstance(environment, batched.BatchedEnvironment)
+  loop_class = (batched_environment_loop.BatchedEnvironmentLoop if batched_run
+                else environment_loop.EnvironmentLoop)
+  loop = loop_class(environment, agent, counter=counting.Counter(counter, prefix='actor'),
+                    logger=loggers.NoOpLogger(), label='train')
 
   def save_checkpoint() -> str:
     counts = counter.get_counts()
@@ -504,18 +536,19 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
   next_eval = (counts['actor_steps'] // eval_every + 1) * eval_every if eval_every else None
   next_ckpt = (counts['actor_steps'] // ckpt_every + 1) * ckpt_every if ckpt_every else None
   last_ckpt_time = time.monotonic()
-  last_eval_steps = -1
+  last_eval_steps = _last_logged(run.log_path('evaluator'), 'actor_steps') if resume else -1
   last_checkpoint = None
   interrupted = False
   start = time.monotonic()
 
   with signals.Terminator() as terminator:
     while not budget_done(counts) and not terminator.requested:
-      row = loop.run_episode()
+      rows = loop.step() if batched_run else [loop.run_episode()]
       epsilon = getattr(getattr(agent, 'actor', None), 'epsilon', None)
-      if epsilon is not None:
-        row['epsilon'] = epsilon
-      train_logger.write(row)
+      for row in rows:
+        if epsilon is not None:
+          row['epsilon'] = epsilon
+        train_logger.write(row)
       counts = counter.get_counts()
       steps = counts['actor_steps']
       if next_eval is not None and steps >= next_eval:

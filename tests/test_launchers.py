@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,3 +144,29 @@ def test_run_dqn_records_evaluation_videos_and_logs_the_random_baseline(tmp_path
   rows = _rows(run_dir / 'logs' / 'evaluator.csv')
   assert rows and all(float(r['baseline_return_mean']) < float('inf') for r in rows)
   assert len({r['baseline_return_mean'] for r in rows}) == 1
+
+
+@pytest.mark.parametrize('module, extra', [
+    ('experiments.run_dqn', ('--min_replay_size=100',)),
+    ('experiments.run_actor_critic', ()),
+])
+def test_launchers_take_num_envs_and_resume(tmp_path, module, extra):
+  run_dir = tmp_path / 'vectorized'
+  common = ('--env=gym:CartPole-v1', '--num_envs=4', '--eval_every=500',
+            '--eval_episodes=2', '--novideo', '--noplots', f'--run_dir={run_dir}', *extra)
+  first = _run(module, '--num_steps=600', *common)
+  assert first.returncode == 0, first.stderr[-3000:]
+  rows = _rows(run_dir / 'logs' / 'train.csv')
+  assert {r['env_index'] for r in rows} == {'0', '1', '2', '3'}
+  assert int(re.search(r'Done: (\d+) steps', first.stdout).group(1)) >= 600
+  second = _run(module, '--num_steps=1200', *common)
+  assert second.returncode == 0, second.stderr[-3000:]
+  assert 'Resumed from' in second.stdout
+  rows = _rows(run_dir / 'logs' / 'train.csv')
+  # One row per finished episode, none lost or repeated across the resume
+  # (episodes ending in the same vector step share their counts).
+  episodes = [int(r['actor_episodes']) for r in rows]
+  assert episodes == sorted(episodes) and episodes[-1] == len(rows)
+  keys = [(r['env_index'], r['actor_steps']) for r in rows]
+  assert len(set(keys)) == len(keys)
+  assert int(re.search(r'Done: (\d+) steps', second.stdout).group(1)) >= 1200

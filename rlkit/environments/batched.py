@@ -8,7 +8,7 @@ reward 0 and discount 1, so every copy's final observation is seen once, as
 n-step adders need.
 """
 
-from typing import Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import dm_env
 import numpy as np
@@ -137,6 +137,18 @@ class BatchedEnvironment(dm_env.Environment):
     self._needs_reset = step_type == LAST
     observation = np.stack([ts.observation for ts in timesteps])
     return dm_env.TimeStep(step_type, reward, discount, observation)
+
+  def get_rng_state(self) -> List[Optional[Dict[str, Any]]]:
+    """Each copy's `get_rng_state()` (None for copies without one)."""
+    return [env.get_rng_state() if callable(getattr(env, 'get_rng_state', None)) else None
+            for env in self._envs]
+
+  def set_rng_state(self, states: Sequence[Optional[Dict[str, Any]]]) -> None:
+    if len(states) != self._num_envs:
+      raise ValueError(f'Expected {self._num_envs} copy states, got {len(states)}.')
+    for env, state in zip(self._envs, states):
+      if state is not None:
+        env.set_rng_state(state)
 
   def render(self, index: int = 0):
     """Renders copy `index`."""

@@ -5,7 +5,10 @@ stepped together: 20,000 vector steps, one update of batch 32 per vector step,
 target sync every 100 steps, epsilon 1 -> 0 over the first 10%, an MLP 24-24,
 Adam 1e-3, gamma 0.95 (43 s wall time reported). Here the same agent runs on a
 `BatchedEnvironment` of 32 copies and on a single environment for the same
-number of environment steps (one learner step per 32 transitions in both).
+number of environment steps. Both keep the recipe's "one update of batch 32 per
+vector step": with one environment a vector step is one environment step, so
+the single run makes one update per step (samples_per_insert 32), the
+vectorized one per 32 steps (samples_per_insert 1).
 
 Targets (issue 7): the vectorized run at >= 4x the single run's environment
 steps per second, and a final greedy mean return >= 195 (100 episodes).
@@ -35,7 +38,7 @@ def seed_003_config(num_envs: int) -> dqn_config.DQNConfig:
   return dqn_config.DQNConfig(
       hidden_sizes=(24, 24), learning_rate=1e-3, discount=0.95, batch_size=32,
       loss='mse', target_update_period=100, min_replay_size=32,
-      max_replay_size=100_000, samples_per_insert=1.0,
+      max_replay_size=100_000, samples_per_insert=32.0 / num_envs,
       epsilon_init=1.0, epsilon_final=0.0, epsilon_decay_fraction=0.1)
 
 

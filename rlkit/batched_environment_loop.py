@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from rlkit import core
+from rlkit import environment_loop
 from rlkit.environments import batched
 from rlkit.utils import counting
 from rlkit.utils import loggers
@@ -101,13 +102,7 @@ class BatchedEnvironmentLoop(core.Worker):
     Returns:
       The number of environment steps (transitions, summed over copies).
     """
-    if num_episodes is not None and num_steps is not None:
-      raise ValueError(
-          f'Give num_episodes or num_steps, not both (got num_episodes='
-          f'{num_episodes}, num_steps={num_steps}).')
-    for name, value in (('num_episodes', num_episodes), ('num_steps', num_steps)):
-      if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
-        raise ValueError(f'{name} must be a non-negative integer or None, got {value!r}.')
+    environment_loop.check_budget(num_episodes, num_steps)
     episodes, steps = 0, 0
     while not ((num_episodes is not None and episodes >= num_episodes) or
                (num_steps is not None and steps >= num_steps)):

@@ -18,6 +18,17 @@ def _zeros_like_spec(spec) -> np.ndarray:
   return np.zeros(spec.shape, spec.dtype)
 
 
+def check_budget(num_episodes: Optional[int], num_steps: Optional[int]) -> None:
+  """Raises ValueError unless at most one budget is given, as a non-negative int."""
+  if num_episodes is not None and num_steps is not None:
+    raise ValueError(
+        f'Give num_episodes or num_steps, not both (got num_episodes='
+        f'{num_episodes}, num_steps={num_steps}).')
+  for name, value in (('num_episodes', num_episodes), ('num_steps', num_steps)):
+    if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
+      raise ValueError(f'{name} must be a non-negative integer or None, got {value!r}.')
+
+
 class EnvironmentLoop(core.Worker):
   """Runs an actor in an environment and logs one row per episode.
 
@@ -116,13 +127,7 @@ class EnvironmentLoop(core.Worker):
     Returns:
       The number of environment steps taken.
     """
-    if num_episodes is not None and num_steps is not None:
-      raise ValueError(
-          f'Give num_episodes or num_steps, not both (got num_episodes='
-          f'{num_episodes}, num_steps={num_steps}).')
-    for name, value in (('num_episodes', num_episodes), ('num_steps', num_steps)):
-      if value is not None and (not isinstance(value, (int, np.integer)) or value < 0):
-        raise ValueError(f'{name} must be a non-negative integer or None, got {value!r}.')
+    check_budget(num_episodes, num_steps)
 
     episode_count, step_count = 0, 0
     while not ((num_episodes is not None and episode_count >= num_episodes) or

@@ -12,6 +12,16 @@ from rlkit import types
 _FIRST = int(dm_env.StepType.FIRST)
 
 
+def close_resources(resources: List[Any]) -> None:
+  """Pops and closes `resources` last first, with `close()` or else `stop()`."""
+  while resources:
+    resource = resources.pop()
+    for method in ('close', 'stop'):
+      if callable(getattr(resource, method, None)):
+        getattr(resource, method)()
+        break
+
+
 class Agent(core.Actor, core.VariableSource, core.Saveable):
   """Acts with `actor` and steps `learner` at a fixed ratio to observations.
 
@@ -170,12 +180,7 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
 
   def close(self) -> None:
     """Closes the iterators and stops the replay server (idempotent)."""
-    while self._resources:
-      resource = self._resources.pop()
-      for method in ('close', 'stop'):
-        if callable(getattr(resource, method, None)):
-          getattr(resource, method)()
-          break
+    close_resources(self._resources)
 
   def __enter__(self) -> 'Agent':
     return self

@@ -15,6 +15,7 @@ import numpy as np
 
 from rlkit import core
 from rlkit import types
+from rlkit.agents import agent as agent_lib
 
 _FIRST = int(dm_env.StepType.FIRST)
 _LAST = int(dm_env.StepType.LAST)
@@ -142,12 +143,7 @@ class OnPolicyAgent(core.Actor, core.VariableSource, core.Saveable):
 
   def close(self) -> None:
     """Closes the resources (reader, then replay server); idempotent."""
-    while self._resources:
-      resource = self._resources.pop()
-      for method in ('close', 'stop'):
-        if callable(getattr(resource, method, None)):
-          getattr(resource, method)()
-          break
+    agent_lib.close_resources(self._resources)
 
   def __enter__(self) -> 'OnPolicyAgent':
     return self

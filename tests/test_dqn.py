@@ -220,6 +220,20 @@ def test_save_then_restore_into_a_fresh_learner_is_identical():
                          learner.network.state_dict()['head.layers.0.weight'])
 
 
+def test_learning_rate_decays_linearly_and_follows_the_step_count_on_restore():
+  learner = _learner(0, learning_rate=1e-2, learning_rate_decay_steps=10,
+                     learning_rate_final_fraction=0.0)
+  learner.run(num_steps=4)
+  assert learner.learning_rate == pytest.approx(1e-2 * 0.6)
+  state = learner.save()
+  longer = _learner(1, learning_rate=1e-2, learning_rate_decay_steps=20,
+                    learning_rate_final_fraction=0.0)
+  longer.restore(state)  # A resumed run with a longer training: its own schedule.
+  assert longer.learning_rate == pytest.approx(1e-2 * 0.8)
+  learner.run(num_steps=10)
+  assert learner.learning_rate == 0.0
+
+
 def test_restore_names_what_is_missing():
   with pytest.raises(ValueError, match='target_network'):
     _learner(0).restore({'network': {}, 'optimizer': {}, 'num_steps': 0})

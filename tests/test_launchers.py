@@ -64,12 +64,15 @@ def test_run_nfq_and_resume_continue_the_same_run(tmp_path):
   first = _run('experiments.run_nfq', '--num_steps=300', *common)
   assert first.returncode == 0, first.stderr[-3000:]
   steps_first = int(_rows(run_dir / 'logs' / 'train.csv')[-1]['actor_steps'])
+  learner_first = int(_rows(run_dir / 'logs' / 'learner.csv')[-1]['learner_steps'])
   second = _run('experiments.run_nfq', '--num_steps=600', *common)
   assert second.returncode == 0, second.stderr[-3000:]
   assert 'Resumed from' in second.stdout
   steps = [int(row['actor_steps']) for row in _rows(run_dir / 'logs' / 'train.csv')]
   assert steps == sorted(set(steps)), 'duplicated or out-of-order rows after resuming'
   assert steps[0] < steps_first < steps[-1] and steps[-1] >= 600
+  learner_steps = [int(row['learner_steps']) for row in _rows(run_dir / 'logs' / 'learner.csv')]
+  assert learner_steps == sorted(set(learner_steps)) and learner_steps[-1] > learner_first
   # A different configuration is refused, naming the flag.
   third = _run('experiments.run_nfq', '--num_steps=600', '--learning_rate=0.01', *common)
   assert third.returncode != 0

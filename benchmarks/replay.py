@@ -8,9 +8,9 @@ reward and discount) throughout.
 2. sample: transitions/s delivered as torch tensors by the replay iterator at
    batch 64 and 256 vs the ring buffer (random indices + torch.from_numpy)
    (target >= 100k/s), with the CPU time spent per transition.
-3. wait share: a DQN-sized learner (MLP 4-256-256-2, Adam, batch 256) fed by
-   the iterator; the share of its step time spent blocked in next()
-   (target < 10%).
+3. wait share: a DQN-sized learner (MLP 4-256-256-2, Adam) fed by the
+   iterator at batch 64 and 256; the share of its step time spent blocked in
+   next() (target < 10%).
 4. with --options: the data-path variants that were compared.
 
 The machine is shared and noisy: the variants of each table are measured in
@@ -319,22 +319,28 @@ def run_sample(address: str, ring: RingBuffer, seconds: float,
 def run_wait_share(address: str, ring: RingBuffer, seconds: float,
                    rounds: int) -> None:
 
-  def with_iterator():
-    with dataset.make_transition_iterator(address, TABLE, 256) as iterator:
+  def with_iterator(batch_size):
+    with dataset.make_transition_iterator(address, TABLE,
+                                          batch_size) as iterator:
       return wait_share(lambda: next(iterator).data, seconds)
 
-  results = interleaved({
-      'ours': with_iterator,
-      'ring': lambda: wait_share(lambda: ring.sample(256), seconds),
-  }, rounds)
-  ours, base = results['ours'], results['ring']
+  variants = {}
+  for batch_size in (64, 256):
+    variants[('ours', batch_size)] = lambda b=batch_size: with_iterator(b)
+    variants[('ring', batch_size)] = (
+        lambda b=batch_size: wait_share(lambda: ring.sample(b), seconds))
+  results = interleaved(variants, rounds)
+  rows = []
+  for batch_size in (64, 256):
+    for source, name in (('ours', 'replay iterator'), ('ring', 'ring buffer')):
+      r = results[(source, batch_size)]
+      verdict = ('yes' if r['share'] < 0.1 else 'NO') if source == 'ours' else ''
+      rows.append([str(batch_size), name, f'{r["step_ms"]:.2f}',
+                   f'{r["wait_ms"]:.2f}', f'{100 * r["share"]:.1f}%', verdict])
   print_table(
-      'DQN learner step at batch 256 (MLP 4-256-256-2, Adam, 1 torch thread)',
-      ['data source', 'step ms', 'wait ms', 'wait share', '<10%'],
-      [['replay iterator', f'{ours["step_ms"]:.2f}', f'{ours["wait_ms"]:.2f}',
-        f'{100 * ours["share"]:.1f}%', 'yes' if ours['share'] < 0.1 else 'NO'],
-       ['ring buffer', f'{base["step_ms"]:.2f}', f'{base["wait_ms"]:.2f}',
-        f'{100 * base["share"]:.1f}%', '']])
+      'DQN learner step (MLP 4-256-256-2, Adam, 1 torch thread)',
+      ['batch', 'data source', 'step ms', 'wait ms', 'wait share', '<10%'],
+      rows)
 
 
 def run_variants(srv: server_lib.ReplayServer, seconds: float,

@@ -47,6 +47,7 @@ from rlkit import evaluation
 from rlkit import specs
 from rlkit.agents import config_fields
 from rlkit.environments import batched
+from rlkit.environments import subprocess_batched
 from rlkit.utils import checkpointing
 from rlkit.utils import counting
 from rlkit.utils import loggers
@@ -60,7 +61,7 @@ FLAGS = flags.FLAGS
 RESUME_IGNORED_FLAGS = ('run_dir', 'runs_root', 'resume', 'num_steps', 'num_episodes',
                         'log_every_seconds', 'video', 'plots', 'checkpoint_every_steps',
                         'checkpoint_every_seconds', 'keep_checkpoints', 'torch_threads',
-                        'record_every', 'fps')
+                        'record_every', 'fps', 'env_processes')
 CHECKPOINT_FORMAT = 1
 
 
@@ -88,6 +89,10 @@ def define_common_flags(env: str = 'gridworld:simple',
   flags.DEFINE_string('observation_type', observation_type,
                       'GridWorld observations: STATE_INDEX, AGENT_ONEHOT, GRID or '
                       'AGENT_GOAL_POS (ignored for gym environments).')
+  flags.DEFINE_integer('max_episode_steps', None, 'Truncate episodes after this many '
+                       'steps (default: GridWorld 200, gym the registered limit); seed 001 '
+                       'uses 50 for DQN on GridWorld and 300 for actor-critic on CartPole.',
+                       lower_bound=1)
   flags.DEFINE_integer('num_steps', num_steps, 'Training environment steps (the last '
                        'episode is finished). Also the horizon of epsilon decay.', lower_bound=1)
   flags.DEFINE_integer('num_episodes', None, 'Train for this many episodes instead of '
@@ -119,6 +124,10 @@ def define_common_flags(env: str = 'gridworld:simple',
   flags.DEFINE_integer('num_envs', 1, 'Copies of the environment stepped together '
                        '(a BatchedEnvironment); the actor acts on all of them in one '
                        'forward pass.', lower_bound=1)
+  flags.DEFINE_integer('env_processes', 0, 'Worker processes stepping the --num_envs '
+                       'copies (a SubprocessBatchedEnvironment, same results); 0 steps '
+                       'them in this process. Pays off for environments slower to step '
+                       'than to send their observations between processes.', lower_bound=0)
   flags.DEFINE_integer('fps', 30, 'Frames per second of the videos.', lower_bound=1)
   flags.DEFINE_bool('random_baseline', True, 'Evaluate a uniformly random policy once and '
                     'log its return beside every evaluation (baseline_return_* columns).')
@@ -284,6 +293,8 @@ def environment_kwargs() -> Dict[str, Any]:
   kwargs: Dict[str, Any] = {}
   if FLAGS.observation_type and FLAGS.env.startswith('gridworld:'):
     kwargs['observation_type'] = FLAGS.observation_type
+  if FLAGS.max_episode_steps is not None:
+    kwargs['max_episode_length'] = FLAGS.max_episode_steps
   return kwargs
 
 
@@ -298,8 +309,7 @@ def make_environment(name: str, seed: int, render_mode: Optional[str] = None,
     raise LauncherError(f'--env={name}: {message}') from e
 
 
-def _check_environment(environment) -> specs.EnvironmentSpec:
-  spec = specs.make_environment_spec(environment)
+def _check_spec(spec: specs.EnvironmentSpec) -> specs.EnvironmentSpec:
   if not isinstance(spec.actions, specs.DiscreteArray):
     raise LauncherError(
         f'--env={FLAGS.env} has actions {spec.actions}; these agents need discrete '
@@ -426,17 +436,40 @@ def run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> Exper
 def _run_experiment(agent_name: str, config: Any, factory: AgentFactory) -> ExperimentResult:
   seed = FLAGS.seed
   env_kwargs = environment_kwargs()
-  if FLAGS.num_envs > 1:
-    environment = batched.BatchedEnvironment.from_factory(
-        lambda copy_seed: make_environment(FLAGS.env, copy_seed, **env_kwargs),
-        FLAGS.num_envs, seed)
-    spec = _check_environment(environment.environments[0])
-  else:
-    environment = make_environment(FLAGS.env, seed, **env_kwargs)
-    spec = _check_environment(environment)
   eval_environment = make_environment(
       FLAGS.env, seed + 1, render_mode='rgb_array' if FLAGS.record_every else None,
       **env_kwargs)
+  if FLAGS.env_processes and not (FLAGS.num_envs > 1 and FLAGS.env_processes <= FLAGS.num_envs):
+    if FLAGS.num_envs == 1:
+      raise LauncherError(f'--env_processes={FLAGS.env_processes} needs --num_envs > 1.')
+    raise LauncherError(
+        f'--env_processes={FLAGS.env_processes} must be at most --num_envs='
+        f'{FLAGS.num_envs} (each process steps at least one copy).')
+  from rlkit.environments import factory as env_factory  # pylint: disable=g-import-not-at-top
+  if FLAGS.num_envs > 1 and FLAGS.env_processes:
+    environment = subprocess_batched.SubprocessBatchedEnvironment(
+        env_factory.EnvironmentFactory(FLAGS.env, **env_kwargs), FLAGS.num_envs, seed,
+        num_processes=FLAGS.env_processes)
+  elif FLAGS.num_envs > 1:
+    environment = batched.BatchedEnvironment.from_factory(
+        env_factory.EnvironmentFactory(FLAGS.env, **env_kwargs), FLAGS.num_envs, seed)
+  else:
+    environment = make_environment(FLAGS.env, seed, **env_kwargs)
+  try:
+    return _run_in_environment(agent_name, config, factory, environment,
+                               eval_environment, env_kwargs)
+  finally:
+    environment.close()
+
+
+def _run_in_environment(agent_name: str, config: Any, factory: AgentFactory,
+                        environment, eval_environment,
+                        env_kwargs: Dict[str, Any]) -> ExperimentResult:
+  seed = FLAGS.seed
+  spec = _check_spec(
+      environment.single_environment_spec()
+      if isinstance(environment, batched.BatchedEnvironmentBase)
+      else specs.make_environment_spec(environment))
   run, resume = _prepare_run_directory(agent_name)
   print(f'[{agent_name}] {FLAGS.env} {env_kwargs or ""} -> {run.path}', flush=True)
   checkpointer = checkpointing.Checkpointer(run.checkpoints_dir, keep=FLAGS.keep_checkpoints)
@@ -496,7 +529,7 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
       logger=eval_logger, baseline=baseline,
       video_directory=run.videos_dir if FLAGS.record_every else None,
       record_every=FLAGS.record_every or None, fps=FLAGS.fps)
-  batched_run = isinstance(environment, batched.BatchedEnvironment)
+  batched_run = isinstance(environment, batched.BatchedEnvironmentBase)
   loop_class = (batched_environment_loop.BatchedEnvironmentLoop if batched_run
                 else environment_loop.EnvironmentLoop)
   loop = loop_class(environment, agent, counter=counting.Counter(counter, prefix='actor'),

@@ -26,16 +26,17 @@ class BatchedEnvironmentLoop(core.Worker):
 
   def __init__(
       self,
-      environment: batched.BatchedEnvironment,
+      environment: batched.BatchedEnvironmentBase,
       actor: core.Actor,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
       should_update: bool = True,
       label: str = 'environment_loop',
   ):
-    if not isinstance(environment, batched.BatchedEnvironment):
+    if not isinstance(environment, batched.BatchedEnvironmentBase):
       raise TypeError(
-          f'environment must be a BatchedEnvironment, got {type(environment).__name__}.')
+          f'environment must be a batched environment (BatchedEnvironment or '
+          f'SubprocessBatchedEnvironment), got {type(environment).__name__}.')
     if not isinstance(actor, core.Actor):
       raise TypeError(f'actor must be an rlkit.core.Actor, got {type(actor).__name__}.')
     self._environment = environment

@@ -68,3 +68,24 @@ class RecordingActor(core.Actor):
 
   def update(self, wait=False):
     self.calls.append(('update',))
+
+
+class ZeroBatchActor(core.Actor):
+  """Acts 0 in each of `n` batched copies and counts its observe() calls."""
+
+  def __init__(self, n):
+    self.n = n
+    self.observed = 0
+
+  def select_action(self, observation):
+    assert observation.shape[0] == self.n
+    return np.zeros(self.n, np.int32)
+
+  def observe_first(self, timestep):
+    pass
+
+  def observe(self, action, next_timestep):
+    self.observed += 1
+
+  def update(self, wait=False):
+    pass

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from rlkit import batched_environment_loop
-from rlkit import core
 from rlkit.environments import batched
 from rlkit.utils import loggers
 from tests import fakes
@@ -70,26 +69,6 @@ def test_mismatched_copies_are_rejected():
                                 fakes.FixedLengthEnvironment(obs_shape=(3,))])
 
 
-class ZeroBatchActor(core.Actor):
-
-  def __init__(self, n):
-    self.n = n
-    self.observed = 0
-
-  def select_action(self, observation):
-    assert observation.shape[0] == self.n
-    return np.zeros(self.n, np.int32)
-
-  def observe_first(self, timestep):
-    pass
-
-  def observe(self, action, next_timestep):
-    self.observed += 1
-
-  def update(self, wait=False):
-    pass
-
-
 class ListLogger(loggers.Logger):
 
   def __init__(self):
@@ -102,7 +81,7 @@ class ListLogger(loggers.Logger):
 def test_loop_logs_every_copy_episode_with_its_return():
   logger = ListLogger()
   loop = batched_environment_loop.BatchedEnvironmentLoop(
-      make_batch([2, 3]), ZeroBatchActor(2), logger=logger)
+      make_batch([2, 3]), fakes.ZeroBatchActor(2), logger=logger)
   steps = loop.run(num_episodes=4)
   finished = [(r['env_index'], r['episode_length'], r['episode_return']) for r in logger.rows]
   # Copy 0 ends at vector steps 2, 5 and 8 (a reset step follows each end),
@@ -115,7 +94,7 @@ def test_loop_logs_every_copy_episode_with_its_return():
 def test_loop_counts_transitions_not_resets():
   logger = ListLogger()
   loop = batched_environment_loop.BatchedEnvironmentLoop(
-      make_batch([1, 1]), ZeroBatchActor(2), logger=logger)
+      make_batch([1, 1]), fakes.ZeroBatchActor(2), logger=logger)
   assert loop.run(num_steps=4) == 4
   # Vector steps alternate LAST (2 transitions) and FIRST (resets, 0 transitions).
   assert len(logger.rows) == 4
@@ -128,6 +107,6 @@ def test_loop_with_one_copy_matches_the_single_loop_rows():
       fakes.FixedLengthEnvironment(episode_length=3), fakes.RecordingActor(),
       logger=single_logger).run(num_episodes=3)
   batched_environment_loop.BatchedEnvironmentLoop(
-      make_batch([3]), ZeroBatchActor(1), logger=batch_logger).run(num_episodes=3)
+      make_batch([3]), fakes.ZeroBatchActor(1), logger=batch_logger).run(num_episodes=3)
   key = lambda rows: [(r['episode_length'], r['episode_return'], r['steps']) for r in rows]
   assert key(single_logger.rows) == key(batch_logger.rows)

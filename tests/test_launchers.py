@@ -173,3 +173,33 @@ def test_launchers_take_num_envs_and_resume(tmp_path, module, extra):
   keys = [(r['env_index'], r['actor_steps']) for r in rows]
   assert len(set(keys)) == len(keys)
   assert int(re.search(r'Done: (\d+) steps', second.stdout).group(1)) >= 1200
+
+
+def test_env_processes_give_the_same_episodes_as_in_process_copies(tmp_path):
+  # No learning (the replay never reaches min_replay_size): the seeded
+  # epsilon-greedy actor alone decides, so both runs must see the same episodes.
+  common = ('--env=gym:CartPole-v1', '--num_envs=4', '--num_steps=1600',
+            '--min_replay_size=100000', '--eval_every=0', '--eval_episodes=1',
+            '--novideo', '--noplots', '--norandom_baseline')
+  episodes = {}
+  for processes in (0, 2):
+    run_dir = tmp_path / f'processes{processes}'
+    result = _run('experiments.run_dqn', f'--env_processes={processes}',
+                  f'--run_dir={run_dir}', *common)
+    assert result.returncode == 0, result.stderr[-3000:]
+    episodes[processes] = [(r['env_index'], r['episode_length'], r['episode_return'])
+                           for r in _rows(run_dir / 'logs' / 'train.csv')]
+  assert len(episodes[0]) >= 8
+  assert episodes[2] == episodes[0]
+
+
+@pytest.mark.parametrize('args, message', [
+    (('--num_envs=1', '--env_processes=2'), '--env_processes=2 needs --num_envs > 1'),
+    (('--num_envs=2', '--env_processes=3'), '--env_processes=3 must be at most --num_envs=2'),
+])
+def test_bad_env_processes_stop_the_launcher(tmp_path, args, message):
+  result = _run('experiments.run_dqn', '--env=gym:CartPole-v1', f'--run_dir={tmp_path}/r',
+                *args)
+  assert result.returncode == 2
+  assert message in result.stderr + result.stdout
+  assert not os.path.exists(tmp_path / 'r')

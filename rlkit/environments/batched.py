@@ -8,6 +8,7 @@ reward 0 and discount 1, so every copy's final observation is seen once, as
 n-step adders need.
 """
 
+import abc
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import dm_env
@@ -42,7 +43,49 @@ def copy_seeds(seed: Optional[int], num_envs: int) -> List[Optional[int]]:
   return [int(child.generate_state(1)[0]) for child in children]
 
 
-class BatchedEnvironment(dm_env.Environment):
+class BatchedEnvironmentBase(dm_env.Environment, abc.ABC):
+  """What batched environments share: N copies of one environment.
+
+  Batched specs are the single copy's specs with a leading dimension of N;
+  `BatchedEnvironmentLoop` and the batched actors and adders accept any
+  subclass (`BatchedEnvironment`, `SubprocessBatchedEnvironment`).
+  """
+
+  @property
+  @abc.abstractmethod
+  def num_envs(self) -> int:
+    """The number of copies N."""
+
+  @abc.abstractmethod
+  def single_environment_spec(self) -> specs.EnvironmentSpec:
+    """The spec of one copy: what networks, adders and tables are built from."""
+
+  @abc.abstractmethod
+  def get_rng_state(self) -> List[Optional[Dict[str, Any]]]:
+    """Each copy's `get_rng_state()` (None for copies without one)."""
+
+  @abc.abstractmethod
+  def set_rng_state(self, states: Sequence[Optional[Dict[str, Any]]]) -> None:
+    """Restores what `get_rng_state()` returned."""
+
+  @abc.abstractmethod
+  def render(self, index: int = 0):
+    """Renders copy `index`."""
+
+  def observation_spec(self) -> specs.Array:
+    return batch_spec(self.single_environment_spec().observations, self.num_envs)
+
+  def action_spec(self) -> specs.Array:
+    return batch_spec(self.single_environment_spec().actions, self.num_envs)
+
+  def reward_spec(self) -> specs.Array:
+    return batch_spec(self.single_environment_spec().rewards, self.num_envs)
+
+  def discount_spec(self) -> specs.Array:
+    return batch_spec(self.single_environment_spec().discounts, self.num_envs)
+
+
+class BatchedEnvironment(BatchedEnvironmentBase):
   """Steps N environments together; see the module docstring for the semantics.
 
   Args:
@@ -66,7 +109,6 @@ class BatchedEnvironment(dm_env.Environment):
     self._single_spec = specs.make_environment_spec(first)
     if tree.is_nested(self._single_spec.observations):
       raise NotImplementedError('BatchedEnvironment supports array observations only.')
-    self._action_spec = self._single_spec.actions
     self._needs_reset = np.ones(self._num_envs, dtype=bool)
     self._started = False
 
@@ -87,20 +129,7 @@ class BatchedEnvironment(dm_env.Environment):
     return list(self._envs)
 
   def single_environment_spec(self) -> specs.EnvironmentSpec:
-    """The spec of one copy: what networks, adders and tables are built from."""
     return self._single_spec
-
-  def observation_spec(self) -> specs.Array:
-    return batch_spec(self._single_spec.observations, self._num_envs)
-
-  def action_spec(self) -> specs.Array:
-    return batch_spec(self._action_spec, self._num_envs)
-
-  def reward_spec(self) -> specs.Array:
-    return batch_spec(self._single_spec.rewards, self._num_envs)
-
-  def discount_spec(self) -> specs.Array:
-    return batch_spec(self._single_spec.discounts, self._num_envs)
 
   def reset(self) -> dm_env.TimeStep:
     timesteps = [env.reset() for env in self._envs]
@@ -139,7 +168,6 @@ class BatchedEnvironment(dm_env.Environment):
     return dm_env.TimeStep(step_type, reward, discount, observation)
 
   def get_rng_state(self) -> List[Optional[Dict[str, Any]]]:
-    """Each copy's `get_rng_state()` (None for copies without one)."""
     return [env.get_rng_state() if callable(getattr(env, 'get_rng_state', None)) else None
             for env in self._envs]
 
@@ -151,7 +179,6 @@ class BatchedEnvironment(dm_env.Environment):
         env.set_rng_state(state)
 
   def render(self, index: int = 0):
-    """Renders copy `index`."""
     return self._envs[index].render()
 
   def close(self) -> None:

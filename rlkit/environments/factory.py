@@ -181,3 +181,22 @@ def make_environment(name: str,
   if single_precision:
     environment = wrappers.SinglePrecisionWrapper(environment)
   return environment
+
+
+class EnvironmentFactory:
+  """A picklable `seed -> make_environment(name, seed=seed, **kwargs)`.
+
+  What batched environments take to build their copies; being picklable, it
+  also reaches the worker processes of `SubprocessBatchedEnvironment`.
+  """
+
+  def __init__(self, name: str, **kwargs: Any):
+    self.name = name
+    self.kwargs = kwargs
+
+  def __call__(self, seed: Optional[int] = None) -> dm_env.Environment:
+    return make_environment(self.name, seed=seed, **self.kwargs)
+
+  def __repr__(self) -> str:
+    options = ''.join(f', {k}={v!r}' for k, v in self.kwargs.items())
+    return f'EnvironmentFactory({self.name!r}{options})'

@@ -58,10 +58,7 @@ from rlkit.utils import signals
 FLAGS = flags.FLAGS
 
 # Flags that may differ between a run and its resumption.
-RESUME_IGNORED_FLAGS = ('run_dir', 'runs_root', 'resume', 'num_steps', 'num_episodes',
-                        'log_every_seconds', 'video', 'plots', 'checkpoint_every_steps',
-                        'checkpoint_every_seconds', 'keep_checkpoints', 'torch_threads',
-                        'record_every', 'fps', 'env_processes')
+RESUME_IGNORED_FLAGS = run_dir_lib.BOOKKEEPING_FLAGS
 CHECKPOINT_FORMAT = 1
 
 

@@ -5,7 +5,8 @@ exist: the training episode return against steps with a rolling mean
 (logs/train.csv), the evaluation return mean with a +-std band and min/max
 lines (logs/evaluator.csv; a random baseline as a dashed line when logged),
 the learner's losses and epsilon (logs/learner.csv, or the training log).
-Several runs (seeds, agents) share one figure, one colour each.
+Several runs (seeds, agents) share one figure, one colour each; to average
+seeds into one mean ± std curve per configuration, see `plotting_aggregate`.
 
 matplotlib is imported inside the functions; figures are built without pyplot
 (no display needed) and saved atomically.
@@ -67,8 +68,9 @@ def rolling_mean(values: Sequence[float], window: int) -> np.ndarray:
     return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def _pick_x(columns: Columns, preferred: Sequence[str],
-            x_key: Optional[str]) -> Tuple[np.ndarray, str]:
+def pick_x(columns: Columns, preferred: Sequence[str],
+           x_key: Optional[str]) -> Tuple[np.ndarray, str]:
+  """The x values and their column: `x_key`, else the first of `preferred`, else row numbers."""
   for key in ((x_key,) if x_key else ()) + tuple(preferred):
     if key in columns:
       return columns[key], key
@@ -130,7 +132,7 @@ def _epsilon(run: _Run) -> Optional[Columns]:
 
 def _x_for(columns: Columns, run: _Run, x_key: Optional[str]) -> Tuple[np.ndarray, str]:
   preferred = LEARNER_X if columns is run.learner else TRAIN_X
-  return _pick_x(columns, preferred, x_key)
+  return pick_x(columns, preferred, x_key)
 
 
 def _plot_train(ax, runs, colors, window, x_key) -> None:
@@ -138,7 +140,7 @@ def _plot_train(ax, runs, colors, window, x_key) -> None:
   for run, color in zip(runs, colors):
     if run.train is None or 'episode_return' not in run.train:
       continue
-    x, name = _pick_x(run.train, TRAIN_X, x_key)
+    x, name = pick_x(run.train, TRAIN_X, x_key)
     names.add(name)
     y = run.train['episode_return']
     ax.plot(x, y, color=color, alpha=0.2, linewidth=0.8)
@@ -155,7 +157,7 @@ def _plot_eval(ax, runs, colors, x_key) -> None:
     columns = run.evaluator
     if columns is None or 'return_mean' not in columns:
       continue
-    x, name = _pick_x(columns, EVAL_X, x_key)
+    x, name = pick_x(columns, EVAL_X, x_key)
     names.add(name)
     mean = columns['return_mean']
     ax.plot(x, mean, color=color, marker='o', markersize=3, linewidth=1.8,

@@ -24,6 +24,14 @@ SUBDIRECTORIES = ('logs', 'checkpoints', 'videos', 'plots')
 # absl's own flags (logging verbosity, --flagfile, ...) are not part of a run.
 _SKIPPED_FLAG_MODULES = ('absl',)
 
+# Launcher flags that leave what a run learns unchanged (its budget, where it
+# writes, how often it checkpoints or logs, how its copies are stepped): a run
+# may resume with other values, and seeds of one experiment may differ in them.
+BOOKKEEPING_FLAGS = ('run_dir', 'runs_root', 'resume', 'num_steps', 'num_episodes',
+                     'log_every_seconds', 'video', 'plots', 'checkpoint_every_steps',
+                     'checkpoint_every_seconds', 'keep_checkpoints', 'torch_threads',
+                     'record_every', 'fps', 'env_processes')
+
 FlagsLike = Union[absl_flags.FlagValues, Mapping[str, Any]]
 
 

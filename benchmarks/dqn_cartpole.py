@@ -20,38 +20,15 @@ threshold. Each (framework, seed) runs in its own subprocess, one at a time,
 with `--torch_threads` torch threads.
 """
 
+import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 import time
 from typing import Any, Dict, List, Optional
-
-from absl import app
-from absl import flags
-
-_SEEDS = flags.DEFINE_list('seeds', None, 'Seeds to run (default: 0..4, or 0,1 with --quick).')
-_QUICK = flags.DEFINE_bool('quick', False, 'Two seeds, 20k steps, evaluation every 2500 '
-                           'steps with 10 episodes: a smoke run of a few minutes.')
-_FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'Which of rlkit, sb3 to run.')
-_RLKIT_STEPS = flags.DEFINE_integer('rlkit_steps', 30_000, 'rlkit training steps (its '
-                                    'epsilon decays over the first 10%).', lower_bound=1)
-_SB3_STEPS = flags.DEFINE_integer('sb3_steps', 50_000, 'SB3 training steps (rl-zoo: 50000).',
-                                  lower_bound=1)
-_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2500, 'Environment steps between evaluations.',
-                                   lower_bound=1)
-_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 20, 'Greedy episodes per evaluation.',
-                                      lower_bound=1)
-_THRESHOLD = flags.DEFINE_float('threshold', 475.0, 'Mean evaluation return that counts as solved.')
-_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads for both.',
-                                      lower_bound=1)
-_RLKIT_CONFIG = flags.DEFINE_string(
-    'rlkit_config', None, 'JSON object of DQNConfig overrides for rlkit (for experiments; '
-    'the reported comparison uses the defaults).')
-_OUTPUT = flags.DEFINE_string('output', None, 'Also write all results to this JSON file.')
-_WORKER = flags.DEFINE_string('worker', None, 'Internal: run one (framework) in this process.')
-_WORKER_SEED = flags.DEFINE_integer('worker_seed', 0, 'Internal: the worker\'s seed.')
 
 ENV_ID = 'CartPole-v1'
 EVAL_SEED_OFFSET = 10_000
@@ -79,7 +56,8 @@ def _record(history: List[Dict[str, Any]], clock: _Clock, steps: int, returns: L
                   'return_mean': float(sum(returns) / len(returns))})
 
 
-def _run_rlkit(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> Dict[str, Any]:
+def _run_rlkit(seed: int, num_steps: int, eval_every: int, eval_episodes: int,
+               rlkit_config: Optional[str] = None) -> Dict[str, Any]:
   import torch  # pylint: disable=g-import-not-at-top
   from rlkit import environment_loop  # pylint: disable=g-import-not-at-top
   from rlkit import specs
@@ -93,7 +71,7 @@ def _run_rlkit(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -
   environment = factory.make_environment(f'gym:{ENV_ID}', seed=seed)
   eval_environment = factory.make_environment(f'gym:{ENV_ID}', seed=seed + EVAL_SEED_OFFSET)
   spec = specs.make_environment_spec(environment)
-  overrides = json.loads(_RLKIT_CONFIG.value) if _RLKIT_CONFIG.value else {}
+  overrides = json.loads(rlkit_config) if rlkit_config else {}
   config = dqn.DQNConfig(**overrides)
   builder = dqn.DQNBuilder(config)
   agent = builder.make_agent(spec, total_steps=num_steps, seed=seed)
@@ -148,6 +126,7 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
   import numpy as np
   from stable_baselines3 import DQN
   from stable_baselines3.common.callbacks import BaseCallback
+  from stable_baselines3.common.logger import Logger
 
   environment = gymnasium.make(ENV_ID)
   eval_environment = gymnasium.make(ENV_ID)
@@ -157,6 +136,8 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
               target_update_interval=10, train_freq=256, gradient_steps=128,
               exploration_fraction=0.16, exploration_final_eps=0.04,
               policy_kwargs=dict(net_arch=[256, 256]), seed=seed, device='cpu', verbose=0)
+  # What verbose=0 logs to, without the empty SB3-* directory learn() would leave in /tmp.
+  model.set_logger(Logger(folder=None, output_formats=[]))
   history: List[Dict[str, Any]] = []
   clock = None
 
@@ -198,24 +179,26 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
   return {'history': history, 'train_seconds': total, 'steps': num_steps}
 
 
-def _worker(framework: str, seed: int) -> None:
+def _worker(args: argparse.Namespace) -> None:
   import torch  # pylint: disable=g-import-not-at-top
-  torch.set_num_threads(_TORCH_THREADS.value)
-  run = {'rlkit': _run_rlkit, 'sb3': _run_sb3}[framework]
-  steps = _RLKIT_STEPS.value if framework == 'rlkit' else _SB3_STEPS.value
-  result = run(seed, steps, _EVAL_EVERY.value, _EVAL_EPISODES.value)
-  result.update(framework=framework, seed=seed)
+  torch.set_num_threads(args.torch_threads)
+  if args.worker == 'rlkit':
+    result = _run_rlkit(args.worker_seed, args.rlkit_steps, args.eval_every,
+                        args.eval_episodes, args.rlkit_config)
+  else:
+    result = _run_sb3(args.worker_seed, args.sb3_steps, args.eval_every, args.eval_episodes)
+  result.update(framework=args.worker, seed=args.worker_seed)
   print('RESULT ' + json.dumps(result), flush=True)
 
 
-def _launch(framework: str, seed: int, steps: int, eval_every: int,
-            eval_episodes: int) -> Dict[str, Any]:
+def _launch(framework: str, seed: int, steps: int, eval_every: int, eval_episodes: int,
+            torch_threads: int, rlkit_config: Optional[str]) -> Dict[str, Any]:
   command = [sys.executable, '-m', 'benchmarks.dqn_cartpole', f'--worker={framework}',
              f'--worker_seed={seed}', f'--rlkit_steps={steps}', f'--sb3_steps={steps}',
              f'--eval_every={eval_every}', f'--eval_episodes={eval_episodes}',
-             f'--torch_threads={_TORCH_THREADS.value}']
-  if _RLKIT_CONFIG.value:
-    command.append(f'--rlkit_config={_RLKIT_CONFIG.value}')
+             f'--torch_threads={torch_threads}']
+  if rlkit_config:
+    command.append(f'--rlkit_config={rlkit_config}')
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONUNBUFFERED='1')
   process = subprocess.run(command, capture_output=True, text=True, env=env,
                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -252,29 +235,86 @@ def _fmt(value: Optional[float], digits: int = 1) -> str:
   return '-' if value is None else f'{value:.{digits}f}'
 
 
-def main(argv):
-  del argv
-  if _WORKER.value:
-    _worker(_WORKER.value, _WORKER_SEED.value)
+def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
+  """The flags, checked: a bad value fails here, naming it."""
+  parser = argparse.ArgumentParser(
+      description=__doc__.splitlines()[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  parser.add_argument('--seeds', default=None,
+                      help='Comma-separated seeds to run (default: 0..4, or 0,1 with --quick).')
+  parser.add_argument('--quick', action='store_true',
+                      help='Two seeds, 20k steps, evaluation every 2500 steps with 10 '
+                      'episodes: a smoke run of a few minutes.')
+  parser.add_argument('--noquick', dest='quick', action='store_false', help=argparse.SUPPRESS)
+  parser.add_argument('--frameworks', default='rlkit,sb3',
+                      help='Comma-separated: which of rlkit, sb3 to run.')
+  parser.add_argument('--rlkit_steps', type=int, default=30_000,
+                      help='rlkit training steps (its epsilon decays over the first 10%%).')
+  parser.add_argument('--sb3_steps', type=int, default=50_000,
+                      help='SB3 training steps (rl-zoo: 50000).')
+  parser.add_argument('--eval_every', type=int, default=2500,
+                      help='Environment steps between evaluations.')
+  parser.add_argument('--eval_episodes', type=int, default=20,
+                      help='Greedy episodes per evaluation.')
+  parser.add_argument('--threshold', type=float, default=475.0,
+                      help='Mean evaluation return that counts as solved.')
+  parser.add_argument('--torch_threads', type=int, default=1,
+                      help='torch.set_num_threads for both.')
+  parser.add_argument('--rlkit_config', default=None,
+                      help='JSON object of DQNConfig overrides for rlkit (for experiments; '
+                      'the reported comparison uses the defaults).')
+  parser.add_argument('--output', default=None,
+                      help='Also write all results to this JSON file.')
+  parser.add_argument('--worker', default=None, choices=['rlkit', 'sb3'],
+                      help='Internal: run one (framework) in this process.')
+  parser.add_argument('--worker_seed', type=int, default=0, help="Internal: the worker's seed.")
+  args = parser.parse_args(argv)
+  for name in ('rlkit_steps', 'sb3_steps', 'eval_every', 'eval_episodes', 'torch_threads'):
+    if getattr(args, name) < 1:
+      parser.error(f'--{name} must be >= 1, got {getattr(args, name)}.')
+  if not math.isfinite(args.threshold):
+    parser.error(f'--threshold must be a finite number, got {args.threshold}.')
+  args.frameworks = [f for f in args.frameworks.split(',') if f]
+  unknown = sorted(set(args.frameworks) - {'rlkit', 'sb3'})
+  if unknown or not args.frameworks:
+    parser.error(f'--frameworks: unknown {unknown or args.frameworks}; use rlkit and/or sb3.')
+  if args.seeds is not None:
+    try:
+      args.seeds = [int(s) for s in args.seeds.split(',') if s]
+    except ValueError:
+      parser.error(f'--seeds must be comma-separated integers, got {args.seeds!r}.')
+    if not args.seeds or min(args.seeds) < 0:
+      parser.error(f'--seeds must name seeds >= 0, got {args.seeds}.')
+  if args.rlkit_config:
+    try:
+      overrides = json.loads(args.rlkit_config)
+    except ValueError as e:
+      parser.error(f'--rlkit_config is not JSON ({e}): {args.rlkit_config!r}.')
+    if not isinstance(overrides, dict):
+      parser.error(f'--rlkit_config must be a JSON object, got {args.rlkit_config!r}.')
+  return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+  args = _parse(argv)
+  if args.worker:
+    _worker(args)
     return
-  unknown = set(_FRAMEWORKS.value) - {'rlkit', 'sb3'}
-  if unknown:
-    raise app.UsageError(f'--frameworks: unknown {sorted(unknown)}; use rlkit and/or sb3.')
-  quick = _QUICK.value
-  seeds = [int(s) for s in (_SEEDS.value or (['0', '1'] if quick else
-                                             ['0', '1', '2', '3', '4']))]
-  eval_every = 2500 if quick else _EVAL_EVERY.value
-  eval_episodes = 10 if quick else _EVAL_EPISODES.value
-  steps = {'rlkit': 20_000 if quick else _RLKIT_STEPS.value,
-           'sb3': 20_000 if quick else _SB3_STEPS.value}
-  threshold = _THRESHOLD.value
+  quick = args.quick
+  seeds = args.seeds or ([0, 1] if quick else [0, 1, 2, 3, 4])
+  eval_every = 2500 if quick else args.eval_every
+  eval_episodes = 10 if quick else args.eval_episodes
+  steps = {'rlkit': 20_000 if quick else args.rlkit_steps,
+           'sb3': 20_000 if quick else args.sb3_steps}
+  threshold = args.threshold
   print(f'DQN CartPole-v1: seeds {seeds}, evaluation every {eval_every} steps with '
         f'{eval_episodes} greedy episodes, threshold {threshold}; times exclude '
         f'evaluation and set-up.', flush=True)
   results: Dict[str, List[Dict[str, Any]]] = {}
-  for framework in _FRAMEWORKS.value:
+  for framework in args.frameworks:
     for seed in seeds:
-      result = _launch(framework, seed, steps[framework], eval_every, eval_episodes)
+      result = _launch(framework, seed, steps[framework], eval_every, eval_episodes,
+                       args.torch_threads, args.rlkit_config)
       summary = _summarize(result, threshold)
       result['summary'] = summary
       results.setdefault(framework, []).append(result)
@@ -305,11 +345,11 @@ def main(argv):
     ratio = medians['rlkit'] / medians['sb3']
     print(f'\nMedian time to {threshold:.0f}: rlkit {medians["rlkit"]:.1f} s, '
           f'SB3 {medians["sb3"]:.1f} s, ratio rlkit/SB3 = {ratio:.2f} (target <= 0.5).')
-  if _OUTPUT.value:
-    with open(_OUTPUT.value, 'w') as f:
+  if args.output:
+    with open(args.output, 'w') as f:
       json.dump(results, f, indent=1)
-    print(f'Results written to {_OUTPUT.value}')
+    print(f'Results written to {args.output}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  main()

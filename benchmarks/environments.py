@@ -13,6 +13,7 @@ because these machines are noisy.
 import argparse
 import statistics
 import time
+from typing import Callable, List, Optional
 
 import gymnasium
 import numpy as np
@@ -67,7 +68,10 @@ def loop_gridworld(steps: int, seed: int) -> float:
   return taken / (time.perf_counter() - start)
 
 
-def compare(name, peer_name, peer, ours, steps, rounds, target):
+def compare(name: str, peer_name: str, peer: Callable[[int, int], float],
+            ours: Callable[[int, int], float], steps: int, rounds: int,
+            target: float) -> float:
+  """Prints both median rates and the median per-round ratio ours / peer."""
   peer_rates, our_rates, ratios = [], [], []
   for r in range(rounds):
     p = peer(steps, r)
@@ -83,13 +87,17 @@ def compare(name, peer_name, peer, ours, steps, rounds, target):
   return ratio
 
 
-def main():
+def main(argv: Optional[List[str]] = None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--steps', type=int, default=50_000)
-  parser.add_argument('--rounds', type=int, default=5)
-  args = parser.parse_args()
-  if args.steps < 1 or args.rounds < 1:
-    parser.error(f'--steps and --rounds must be positive, got {args.steps}, {args.rounds}.')
+  parser.add_argument('--steps', type=int, default=50_000,
+                      help='environment steps per measurement')
+  parser.add_argument('--rounds', type=int, default=5,
+                      help='alternating rounds; medians are reported')
+  args = parser.parse_args(argv)
+  if args.steps < 1:
+    parser.error(f'--steps must be >= 1, got {args.steps}.')
+  if args.rounds < 1:
+    parser.error(f'--rounds must be >= 1, got {args.rounds}.')
   print(f'{args.steps} steps per measurement, {args.rounds} alternating rounds\n')
   compare('dm_env adapter', 'raw gymnasium CartPole-v1', raw_gymnasium,
           adapted_gymnasium, args.steps, args.rounds, 0.7)

@@ -150,7 +150,7 @@ def throughput(next_batch: Callable[[], object], batch_size: int,
   count = 0
   cpu_start = cpu_seconds()
   start = time.perf_counter()
-  while time.perf_counter() - start < seconds:
+  while count == 0 or time.perf_counter() - start < seconds:
     next_batch()
     count += 1
   elapsed = time.perf_counter() - start
@@ -225,7 +225,7 @@ def wait_share(next_data: Callable[[], types.Transition],
   waited = 0.0
   steps = 0
   start = time.perf_counter()
-  while time.perf_counter() - start < seconds:
+  while steps == 0 or time.perf_counter() - start < seconds:
     before = time.perf_counter()
     data = next_data()
     waited += time.perf_counter() - before
@@ -421,8 +421,14 @@ def main(argv: Optional[List[str]] = None) -> None:
   parser.add_argument('--tf-threads', type=int, default=0,
                       help='TF inter/intra-op threads (0: TF default)')
   args = parser.parse_args(argv)
-  if args.items < EPISODE_LENGTH or args.seconds <= 0 or args.rounds < 1:
-    parser.error('need --items >= 200, --seconds > 0, --rounds >= 1')
+  if args.items < EPISODE_LENGTH:
+    parser.error(f'--items must be >= {EPISODE_LENGTH} (one episode), got {args.items}.')
+  if not 0 < args.seconds < float('inf'):
+    parser.error(f'--seconds must be a positive number, got {args.seconds}.')
+  if args.rounds < 1:
+    parser.error(f'--rounds must be >= 1, got {args.rounds}.')
+  if args.tf_threads < 0:
+    parser.error(f'--tf-threads must be >= 0 (0: TF default), got {args.tf_threads}.')
 
   if args.tf_threads:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top

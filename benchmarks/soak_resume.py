@@ -27,12 +27,15 @@ against the items of the logged episodes), the launcher's evaluations and a
 final greedy evaluation of the saved policy (`--final_episodes`, loaded with
 `registry.load_policy`), checkpoint sizes and write times (the agent file from
 its sidecars; the Reverb tables by checkpointing a copy of the final replay
-again), and the same outcome for an uninterrupted run of the same command.
+again), and the same outcome for an uninterrupted run of the same command
+(`--reference`), which the soaked run is compared against.
 """
 
+import argparse
 import csv
 import glob
 import json
+import math
 import os
 import random
 import re
@@ -45,39 +48,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional
 
-from absl import app
-from absl import flags
-
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-_KILLS = flags.DEFINE_integer('kills', 20, 'SIGKILLs, each followed by a resume.', lower_bound=0)
-_NUM_STEPS = flags.DEFINE_integer('num_steps', 30_000, 'Training budget (environment steps).',
-                                  lower_bound=1)
-_CHECKPOINT_EVERY = flags.DEFINE_integer('checkpoint_every_steps', 500,
-                                         'Launcher --checkpoint_every_steps.', lower_bound=1)
-_EVAL_EVERY = flags.DEFINE_integer('eval_every', 5000, 'Launcher --eval_every.', lower_bound=0)
-_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 20, 'Launcher --eval_episodes (its '
-                                      'periodic and final evaluations).', lower_bound=1)
-_FINAL_EPISODES = flags.DEFINE_integer('final_episodes', 100, 'Episodes of the final greedy '
-                                       'evaluation of the saved policy.', lower_bound=1)
-_REFERENCE = flags.DEFINE_bool('reference', True, 'Also run the same command uninterrupted '
-                               'and evaluate it the same way, for comparison.')
-_THRESHOLD = flags.DEFINE_float('threshold', 475.0, 'Mean greedy return that counts as solved.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the run (--seed) and of the kill moments.',
-                             lower_bound=0)
-_MAX_DELAY = flags.DEFINE_float('max_delay', 1.0, 'Each kill comes a random 0..max_delay s '
-                                'after its checkpoint (about one checkpoint interval).',
-                                lower_bound=0.0)
-_AIMED_EVERY = flags.DEFINE_integer(
-    'aimed_every', 2, 'Every this-many-th kill is aimed at a checkpoint write: it comes a '
-    'random 0..20 ms after a Reverb checkpoint directory appears (0: none aimed).',
-    lower_bound=0)
-_WORK_DIR = flags.DEFINE_string('work_dir', None, 'Holds run/ (the run directory) and logs/ '
-                                '(each start\'s output); default: a new temporary directory, '
-                                'removed at the end unless --keep.')
-_KEEP = flags.DEFINE_bool('keep', False, 'Keep the temporary work directory.')
-_TIMEOUT = flags.DEFINE_float('timeout', 600.0, 'Seconds a process may take to reach its '
-                              'kill point or the end.', lower_bound=1.0)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CHECKPOINT = re.compile(r'^ckpt-(\d+)\.pt$')
@@ -86,11 +57,11 @@ _RESUMED = re.compile(r'Resumed from \S*ckpt-(\d+)\.pt at (\d+) steps')
 MIN_REPLAY_SIZE, SAMPLES_PER_INSERT, BATCH_SIZE, N_STEP = 1000, 32.0, 64, 3
 
 
-def _launcher_command(run_dir: str) -> List[str]:
+def _launcher_command(args: argparse.Namespace, run_dir: str) -> List[str]:
   return [sys.executable, '-m', 'experiments.run_dqn', f'--run_dir={run_dir}',
-          '--env=gym:CartPole-v1', f'--num_steps={_NUM_STEPS.value}',
-          f'--seed={_SEED.value}', f'--checkpoint_every_steps={_CHECKPOINT_EVERY.value}',
-          f'--eval_every={_EVAL_EVERY.value}', f'--eval_episodes={_EVAL_EPISODES.value}',
+          '--env=gym:CartPole-v1', f'--num_steps={args.num_steps}',
+          f'--seed={args.seed}', f'--checkpoint_every_steps={args.checkpoint_every_steps}',
+          f'--eval_every={args.eval_every}', f'--eval_episodes={args.eval_episodes}',
           '--log_every_seconds=30', '--novideo', '--noplots']
 
 
@@ -214,23 +185,24 @@ def _log_problems(rows: List[Dict[str, str]]) -> List[str]:
   return problems
 
 
-def _outcome(run_dir: str) -> Dict[str, Any]:
+def _outcome(args: argparse.Namespace, run_dir: str) -> Dict[str, Any]:
   """How a finished run did: its launcher evaluations and a fresh greedy evaluation."""
   evaluations = [float(r['return_mean'])
                  for r in _rows(os.path.join(run_dir, 'logs', 'evaluator.csv'))]
-  return {'evaluations': evaluations, 'final': _evaluate(run_dir, _FINAL_EPISODES.value)}
+  return {'evaluations': evaluations, 'final': _evaluate(run_dir, args.final_episodes)}
 
 
-def _outcome_lines(label: str, outcome: Dict[str, Any]) -> List[str]:
+def _outcome_lines(args: argparse.Namespace, label: str,
+                   outcome: Dict[str, Any]) -> List[str]:
   final = outcome['final']
-  threshold = _THRESHOLD.value
+  threshold = args.threshold
   launcher_final = outcome['evaluations'][-1] if outcome['evaluations'] else float('nan')
   return [
-      f'{label}: launcher evaluations ({_EVAL_EPISODES.value} episodes each): '
+      f'{label}: launcher evaluations ({args.eval_episodes} episodes each): '
       + ', '.join(f'{r:.0f}' for r in outcome['evaluations'])
       + f'; the final one {launcher_final:.1f}: '
       f'{"solved" if launcher_final >= threshold else "not solved"}',
-      f'{label}: saved policy (registry.load_policy), {_FINAL_EPISODES.value} greedy '
+      f'{label}: saved policy (registry.load_policy), {args.final_episodes} greedy '
       f'episodes: {final["return_mean"]:.1f} +- {final["return_std"]:.1f} (checkpoint step '
       f'{final["step"]}): {"solved" if final["return_mean"] >= threshold else "not solved"} '
       f'(threshold {threshold:g})',
@@ -278,9 +250,9 @@ def _replay_checkpoint_cost(run_dir: str, repeats: int = 3) -> Dict[str, float]:
 
 
 def _wait_for_kill_point(process: _Process, run_dir: str, floor: int,
-                         collector: _SidecarCollector) -> Optional[int]:
+                         collector: _SidecarCollector, timeout: float) -> Optional[int]:
   """Waits for a checkpoint past `floor`; None if the process ended first."""
-  deadline = time.monotonic() + _TIMEOUT.value
+  deadline = time.monotonic() + timeout
   while time.monotonic() < deadline:
     collector.poll()
     process.poll_resumed()
@@ -290,17 +262,26 @@ def _wait_for_kill_point(process: _Process, run_dir: str, floor: int,
     if steps and steps[-1] > floor:
       return steps[-1]
     time.sleep(0.005)
-  raise TimeoutError(f'no checkpoint past step {floor} within {_TIMEOUT.value} s')
+  raise TimeoutError(f'no checkpoint past step {floor} within {timeout} s')
 
 
-def _soak(run_dir: str, log_dir: str) -> None:
-  rng = random.Random(_SEED.value)
-  targets = sorted(rng.randrange(0, int(0.95 * _NUM_STEPS.value)) for _ in range(_KILLS.value))
-  command = _launcher_command(run_dir)
+def _stop(processes: List[_Process]) -> None:
+  """SIGKILLs and reaps every start still running (after an error or an interrupt)."""
+  for process in processes:
+    if process.popen.poll() is None:
+      process.popen.kill()
+      process.popen.wait()
+
+
+def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
+          processes: List[_Process]) -> None:
+  """Runs the soak and the reference; appends every start to `processes`."""
+  rng = random.Random(args.seed)
+  targets = sorted(rng.randrange(0, int(0.95 * args.num_steps)) for _ in range(args.kills))
+  command = _launcher_command(args, run_dir)
   collector = _SidecarCollector(run_dir)
-  processes: List[_Process] = []
   kills: List[Dict[str, Any]] = []
-  print(f'Soak: {_KILLS.value} SIGKILLs across one run of\n  {" ".join(command[1:])}\n',
+  print(f'Soak: {args.kills} SIGKILLs across one run of\n  {" ".join(command[1:])}\n',
         flush=True)
   start = time.monotonic()
   for number, target in enumerate(targets, start=1):
@@ -308,15 +289,15 @@ def _soak(run_dir: str, log_dir: str) -> None:
     floor = max([target] + _steps(run_dir))
     process = _Process(command, os.path.join(log_dir, f'start-{number:02d}.log'))
     processes.append(process)
-    if _wait_for_kill_point(process, run_dir, floor, collector) is None:
+    if _wait_for_kill_point(process, run_dir, floor, collector, args.timeout) is None:
       print(f'start {number} ended (status {process.popen.returncode}) before its kill '
             f'point:\n{process.output()[-2000:]}', flush=True)
       break
-    aimed = bool(_AIMED_EVERY.value) and number % _AIMED_EVERY.value == 0
+    aimed = bool(args.aimed_every) and number % args.aimed_every == 0
     if aimed and _wait_for_replay_write(process, run_dir):
       time.sleep(rng.uniform(0.0, 0.02))
     else:
-      time.sleep(rng.uniform(0.0, _MAX_DELAY.value))
+      time.sleep(rng.uniform(0.0, args.max_delay))
     collector.poll()
     process.poll_resumed()
     ended_first = process.popen.poll() is not None
@@ -336,23 +317,24 @@ def _soak(run_dir: str, log_dir: str) -> None:
       time.sleep(0.02)
     collector.poll()
     process.poll_resumed()
-  _report(run_dir, kills, processes, collector, time.monotonic() - start)
-  if _REFERENCE.value:
+  _report(args, run_dir, kills, processes, collector, time.monotonic() - start)
+  if args.reference:
     reference_dir = os.path.join(os.path.dirname(run_dir), 'reference')
     start = time.monotonic()
-    process = _Process(_launcher_command(reference_dir), os.path.join(log_dir, 'reference.log'))
+    process = _Process(_launcher_command(args, reference_dir), os.path.join(log_dir, 'reference.log'))
+    processes.append(process)
     process.popen.wait()
     wall = time.monotonic() - start
     rows = _rows(os.path.join(reference_dir, 'logs', 'train.csv'))
     print(f'\nUninterrupted reference (same command, other --run_dir): exit status '
           f'{process.popen.returncode}, {rows[-1]["actor_steps"] if rows else 0} steps, '
           f'{wall:.0f} s')
-    for line in _outcome_lines('Reference', _outcome(reference_dir)):
+    for line in _outcome_lines(args, 'Reference', _outcome(args, reference_dir)):
       print(line)
 
 
-def _report(run_dir: str, kills: List[Dict[str, Any]], processes: List[_Process],
-            collector: _SidecarCollector, wall: float) -> None:
+def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
+            processes: List[_Process], collector: _SidecarCollector, wall: float) -> None:
   from rlkit.utils import checkpointing  # pylint: disable=g-import-not-at-top
   print('\nkill | aimed | newest ckpt | the kill interrupted             | next start resumed from | ok')
   print('-----+-------+-------------+----------------------------------+-------------------------+----')
@@ -381,7 +363,7 @@ def _report(run_dir: str, kills: List[Dict[str, Any]], processes: List[_Process]
   counts, agent = state['counter'], state['agent']
   accrued = (counts['actor_steps'] - MIN_REPLAY_SIZE + 1) * SAMPLES_PER_INSERT / BATCH_SIZE
   learner_total = agent['num_learner_steps'] + agent['budget']
-  outcome = _outcome(run_dir)
+  outcome = _outcome(args, run_dir)
   sidecars = [s for _, s in sorted(collector.sidecars.items())]
   write = [s['serialize_seconds'] + s['write_seconds'] for s in sidecars]
   sizes = [s['size_bytes'] for s in sidecars]
@@ -397,13 +379,13 @@ def _report(run_dir: str, kills: List[Dict[str, Any]], processes: List[_Process]
   print('Kills interrupted:          ' + ', '.join(f'{p}: {n}' for p, n in sorted(phases.items())))
   print(f'Final start:                exit status {final.popen.returncode}, '
         f'{"finished the budget" if "Done:" in final_output else "did NOT finish"}')
-  print(f'Final counts:               {counts["actor_steps"]} steps (budget {_NUM_STEPS.value}), '
+  print(f'Final counts:               {counts["actor_steps"]} steps (budget {args.num_steps}), '
         f'{counts["actor_episodes"]} episodes, {counts["learner_steps"]} learner steps')
   print(f'train.csv:                  {len(rows)} rows, '
         f'{"one per episode, none missing or repeated" if not problems else "PROBLEMS: " + "; ".join(problems[:5])}')
   print(f'Learner ratio kept:         {"yes" if learner_total == accrued else "NO"} (learner '
         f'steps + budget {learner_total:.1f}, expected {accrued:.1f})')
-  for line in _outcome_lines('Soaked run', outcome):
+  for line in _outcome_lines(args, 'Soaked run', outcome):
     print(line)
   if write:
     print(f'Agent checkpoint (.pt):     {statistics.median(sizes) / 1e3:.0f} kB; serialize + '
@@ -421,25 +403,76 @@ def _report(run_dir: str, kills: List[Dict[str, Any]], processes: List[_Process]
   print(f'Wall time:                  {wall:.0f} s')
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments {argv[1:]}.')
-  work_dir = _WORK_DIR.value
+def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
+  """The flags, checked: a bad value fails here, naming it."""
+  parser = argparse.ArgumentParser(
+      description=__doc__.splitlines()[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  add = parser.add_argument
+  add('--kills', type=int, default=20, help='SIGKILLs, each followed by a resume.')
+  add('--num_steps', type=int, default=30_000, help='Training budget (environment steps).')
+  add('--checkpoint_every_steps', type=int, default=500,
+      help='Launcher --checkpoint_every_steps.')
+  add('--eval_every', type=int, default=5000, help='Launcher --eval_every.')
+  add('--eval_episodes', type=int, default=20,
+      help='Launcher --eval_episodes (its periodic and final evaluations).')
+  add('--final_episodes', type=int, default=100,
+      help='Episodes of the final greedy evaluation of the saved policy.')
+  add('--reference', action='store_true', default=True,
+      help='Also run the same command uninterrupted and evaluate it the same way, for '
+      'comparison (--noreference: not).')
+  add('--noreference', dest='reference', action='store_false', help=argparse.SUPPRESS)
+  add('--threshold', type=float, default=475.0,
+      help='Mean greedy return that counts as solved.')
+  add('--seed', type=int, default=0, help='Seed of the run (--seed) and of the kill moments.')
+  add('--max_delay', type=float, default=1.0,
+      help='Each kill comes a random 0..max_delay s after its checkpoint (about one '
+      'checkpoint interval).')
+  add('--aimed_every', type=int, default=2,
+      help='Every this-many-th kill is aimed at a checkpoint write: it comes a random '
+      '0..20 ms after a Reverb checkpoint directory appears (0: none aimed).')
+  add('--work_dir', default=None,
+      help="Holds run/ (the run directory) and logs/ (each start's output); default: a "
+      'new temporary directory, removed at the end unless --keep.')
+  add('--keep', action='store_true', help='Keep the temporary work directory.')
+  add('--nokeep', dest='keep', action='store_false', help=argparse.SUPPRESS)
+  add('--timeout', type=float, default=600.0,
+      help='Seconds a process may take to reach its kill point or the end.')
+  args = parser.parse_args(argv)
+  lower_bounds = {'kills': 0, 'num_steps': 1, 'checkpoint_every_steps': 1, 'eval_every': 0,
+                  'eval_episodes': 1, 'final_episodes': 1, 'seed': 0, 'max_delay': 0.0,
+                  'aimed_every': 0, 'timeout': 1.0}
+  for name, low in lower_bounds.items():
+    value = getattr(args, name)
+    if not (value >= low and math.isfinite(value)):
+      parser.error(f'--{name} must be >= {low}, got {value}.')
+  if args.kills and args.num_steps < 2:
+    parser.error(f'--num_steps={args.num_steps} leaves no step to kill at; use >= 2.')
+  if not math.isfinite(args.threshold):
+    parser.error(f'--threshold must be a finite number, got {args.threshold}.')
+  if args.work_dir and os.path.exists(args.work_dir) and os.listdir(args.work_dir):
+    parser.error(f'--work_dir={args.work_dir} is not empty; the soak needs a fresh run.')
+  return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+  args = _parse(argv)
+  work_dir = args.work_dir
   temporary = work_dir is None
   if temporary:
     work_dir = tempfile.mkdtemp(prefix='soak_resume-')
-  elif os.path.exists(work_dir) and os.listdir(work_dir):
-    raise app.UsageError(f'--work_dir={work_dir} is not empty; the soak needs a fresh run.')
   run_dir, log_dir = os.path.join(work_dir, 'run'), os.path.join(work_dir, 'logs')
   os.makedirs(log_dir, exist_ok=True)
+  processes: List[_Process] = []
   try:
-    _soak(run_dir, log_dir)
+    _soak(args, run_dir, log_dir, processes)
   finally:
-    if temporary and not _KEEP.value:
+    _stop(processes)
+    if temporary and not args.keep:
       shutil.rmtree(work_dir, ignore_errors=True)
     else:
       print(f'Run directory: {run_dir}; launcher output: {log_dir}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  main()

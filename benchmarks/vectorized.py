@@ -13,11 +13,13 @@ vectorized one per 32 steps (samples_per_insert 1).
 Targets (issue 7): the vectorized run at >= 4x the single run's environment
 steps per second, and a final greedy mean return >= 195 (100 episodes).
 
-  python -m benchmarks.vectorized [--vector_steps 20000] [--single_steps N]
+  python -m benchmarks.vectorized [--vector_steps 20000] [--num_envs 32]
+      [--single_steps N] [--eval_episodes 100] [--seed 0] [--torch_threads 1]
 """
 
 import argparse
 import time
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -42,11 +44,12 @@ def seed_003_config(num_envs: int) -> dqn_config.DQNConfig:
       epsilon_init=1.0, epsilon_final=0.0, epsilon_decay_fraction=0.1)
 
 
-def make_env(seed):
+def make_env(seed: int):
   return factory.make_environment(ENV, seed=seed)
 
 
-def train(num_envs: int, env_steps: int, seed: int):
+def train(num_envs: int, env_steps: int, seed: int,
+          eval_episodes: int = 100) -> Tuple[float, int, Dict[str, Any]]:
   """Returns (wall seconds, env steps taken, greedy evaluation)."""
   builder = dqn_builder.DQNBuilder(seed_003_config(num_envs))
   if num_envs > 1:
@@ -68,13 +71,13 @@ def train(num_envs: int, env_steps: int, seed: int):
     taken = loop.run(num_steps=env_steps)
     elapsed = time.perf_counter() - start
     eval_actor = builder.make_actor(agent.actor.network, spec)
-    result = evaluation.evaluate(make_env(seed + 1000), eval_actor, 100)
+    result = evaluation.evaluate(make_env(seed + 1000), eval_actor, eval_episodes)
   finally:
     agent.close()
   return elapsed, taken, result
 
 
-def main():
+def main(argv: Optional[List[str]] = None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--vector_steps', type=int, default=20_000)
   parser.add_argument('--num_envs', type=int, default=32)
@@ -83,22 +86,31 @@ def main():
                       'as the vectorized run, vector_steps * num_envs).')
   parser.add_argument('--seed', type=int, default=0)
   parser.add_argument('--torch_threads', type=int, default=1)
-  args = parser.parse_args()
-  if args.vector_steps < 1 or args.num_envs < 2:
-    parser.error('--vector_steps must be >= 1 and --num_envs >= 2.')
+  parser.add_argument('--eval_episodes', type=int, default=100,
+                      help='Greedy episodes of the final evaluation of each run.')
+  args = parser.parse_args(argv)
+  for name in ('vector_steps', 'torch_threads', 'eval_episodes'):
+    if getattr(args, name) < 1:
+      parser.error(f'--{name} must be >= 1, got {getattr(args, name)}.')
+  if args.num_envs < 2:
+    parser.error(f'--num_envs must be >= 2, got {args.num_envs}.')
+  if args.single_steps is not None and args.single_steps < 1:
+    parser.error(f'--single_steps must be >= 1, got {args.single_steps}.')
+  if args.seed < 0:
+    parser.error(f'--seed must be >= 0, got {args.seed}.')
   torch.set_num_threads(args.torch_threads)
   env_steps = args.vector_steps * args.num_envs
   single_steps = args.single_steps or env_steps
 
   rows = []
   for num_envs, steps in ((args.num_envs, env_steps), (1, single_steps)):
-    elapsed, taken, result = train(num_envs, steps, args.seed)
+    elapsed, taken, result = train(num_envs, steps, args.seed, args.eval_episodes)
     rows.append((num_envs, taken, elapsed, taken / elapsed, result))
     print(f'{num_envs} envs: {taken} steps in {elapsed:.1f} s, greedy mean '
           f'{result["return_mean"]:.1f}', flush=True)
 
   print(f'\n{"envs":>5} {"env steps":>10} {"wall s":>8} {"steps/s":>9} '
-        f'{"greedy mean (100 ep)":>21}')
+        f'{f"greedy mean ({args.eval_episodes} ep)":>21}')
   for num_envs, taken, elapsed, rate, result in rows:
     print(f'{num_envs:>5} {taken:>10} {elapsed:>8.1f} {rate:>9.0f} '
           f'{result["return_mean"]:>21.1f}')

@@ -60,6 +60,19 @@ def test_server_on_a_free_port():
 
 
 @pytest.mark.timeout(60)
+def test_server_without_checkpoint_dir_leaves_no_temporary_directory():
+  server = server_lib.ReplayServer(make_tables())
+  write_episode(server.client(), 2)
+  path = server.checkpoint()
+  assert os.path.exists(path) and 'rlkit-replay-' in path
+  temporary_dir = path[:path.index('rlkit-replay-')]
+  temporary_dir += path[len(temporary_dir):].split(os.sep)[0]
+  assert server.checkpoint_dir is None
+  server.stop()
+  assert not os.path.exists(temporary_dir)
+
+
+@pytest.mark.timeout(60)
 def test_server_on_a_given_port_and_connect():
   port = portpicker.pick_unused_port()
   with server_lib.ReplayServer(make_tables(), port=port) as server:

@@ -3,6 +3,9 @@
 import math
 import os
 import re
+import shutil
+import tempfile
+import weakref
 from typing import Dict, Mapping, Optional, Sequence
 
 import reverb
@@ -61,7 +64,7 @@ class ReplayServer:
     checkpoint_dir: where `checkpoint()` writes; when the directory already
       holds a checkpoint, the server starts with the tables it contains
       (which must match `tables` by name and signature). When None,
-      checkpoints go to a temporary directory.
+      checkpoints go to a temporary directory that `stop()` removes.
 
   `can_sample` reads the rate limiters in-process (well under a microsecond),
   so a single-process loop can call it on every step. After a restore the
@@ -86,16 +89,28 @@ class ReplayServer:
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)
                              or not 0 < port < 65536):
       raise ValueError(f'port must be in 1..65535 or None, got {port!r}.')
-    checkpointer = None
     self._restored = False
-    if checkpoint_dir is not None:
+    # Without a directory Reverb would make a temporary one of its own and
+    # leave it behind; this one goes with stop(), garbage collection or exit.
+    self._temporary_dir = None
+    if checkpoint_dir is None:
+      self._temporary_dir = tempfile.mkdtemp(prefix='rlkit-replay-')
+      self._remove_temporary_dir = weakref.finalize(
+          self, shutil.rmtree, self._temporary_dir, ignore_errors=True)
+    else:
+      self._remove_temporary_dir = lambda: None
       checkpoint_dir = os.fspath(checkpoint_dir)
       os.makedirs(checkpoint_dir, exist_ok=True)
       self._restored = _has_checkpoint(checkpoint_dir)
-      checkpointer = reverb.checkpointers.DefaultCheckpointer(checkpoint_dir)
     self._tables: Dict[str, reverb.Table] = dict(zip(names, tables))
     self._checkpoint_dir = checkpoint_dir
-    self._server = reverb.Server(tables, port=port, checkpointer=checkpointer)
+    checkpointer = reverb.checkpointers.DefaultCheckpointer(
+        checkpoint_dir or self._temporary_dir)
+    try:
+      self._server = reverb.Server(tables, port=port, checkpointer=checkpointer)
+    except BaseException:
+      self._remove_temporary_dir()
+      raise
     self._port = self._server.port
     self._client: Optional[reverb.Client] = None
     self._stopped = False
@@ -160,6 +175,7 @@ class ReplayServer:
       self._stopped = True
       self._client = None
       self._server.stop()
+      self._remove_temporary_dir()
 
   def _check_running(self) -> None:
     if self._stopped:

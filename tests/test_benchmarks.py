@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from benchmarks import dqn_cartpole
+from benchmarks import env_processes
 from benchmarks import environments
 from benchmarks import pg_cartpole
 from benchmarks import replay
@@ -22,7 +23,7 @@ from benchmarks import soak_resume
 from benchmarks import vectorized
 
 MODULES = ['environments', 'replay', 'dqn_cartpole', 'pg_cartpole', 'vectorized',
-           'soak_resume']
+           'env_processes', 'soak_resume']
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +109,9 @@ def test_docstring_says_how_to_run_and_help_works(name, capsys):
     ('vectorized', ['--num_envs', '1'], '1'),
     ('vectorized', ['--eval_episodes', '0'], '0'),
     ('vectorized', ['--single_steps', '0'], '0'),
+    ('env_processes', ['--num_envs', '1'], '1'),
+    ('env_processes', ['--processes', '5', '--num_envs', '4'], '5'),
+    ('env_processes', ['--work_us', '0'], '0'),
     ('soak_resume', ['--kills', '-1'], '-1'),
     ('soak_resume', ['--max_delay', 'inf'], 'inf'),
     ('soak_resume', ['--final_episodes', '0'], '0'),
@@ -250,6 +254,22 @@ def test_vectorized(capsys):
                 r'greedy mean (\S+) \(target >= 195\)$', output)
   _positive(ratio.group(1))
   _positive(ratio.group(2))
+
+
+def test_env_processes(capsys):
+  env_processes.main(['--num_envs=2', '--processes=2', '--steps=20', '--rounds=1',
+                      '--work_us=50'])
+  output = capsys.readouterr().out
+  for title in ('cheap step', r'costly step \(\+50 us\)'):
+    _line(rf'^{title}: environment steps/s, and ratio to rlkit in process$', output)
+  for name in (r'rlkit BatchedEnvironment \(in process\)',
+               r'rlkit SubprocessBatchedEnvironment \(2 processes\)',
+               'gymnasium SyncVectorEnv', r'gymnasium AsyncVectorEnv \(2 processes\)'):
+    rows = re.findall(rf'^  {name}\s+(\S+)\s+(\S+)x$', output, re.MULTILINE)
+    assert len(rows) == 2, (name, output)
+    for rate, ratio in rows:
+      _positive(rate)
+      _positive(ratio)
 
 
 def _processes_mentioning(text: str) -> List[str]:

@@ -100,6 +100,9 @@ def define_common_flags(env: str = 'gridworld:simple',
                        '(0: only at the end).', lower_bound=0)
   flags.DEFINE_integer('eval_episodes', eval_episodes, 'Episodes per evaluation.',
                        lower_bound=1)
+  flags.DEFINE_float('stop_at_return', None, 'Stop training once a greedy evaluation '
+                     '(every --eval_every steps) has a mean return >= this, as seed 001 '
+                     'stops REINFORCE once CartPole is solved; unset: use the whole budget.')
   flags.DEFINE_string('run_dir', None, 'Run directory; default runs/<agent>/<timestamp>. '
                       'An existing one with checkpoints is resumed (see --resume).')
   flags.DEFINE_string('runs_root', 'runs', 'Parent of the default run directories.')
@@ -572,7 +575,8 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
   start = time.monotonic()
 
   with signals.Terminator() as terminator:
-    while not budget_done(counts) and not terminator.requested:
+    solved = False
+    while not budget_done(counts) and not terminator.requested and not solved:
       rows = loop.step() if batched_run else [loop.run_episode()]
       epsilon = getattr(getattr(agent, 'actor', None), 'epsilon', None)
       for row in rows:
@@ -585,6 +589,7 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
         evaluator.run()
         last_eval_steps = steps
         next_eval = (steps // eval_every + 1) * eval_every
+        solved = _solved(evaluator.last_result, agent_name, steps)
       due_steps = next_ckpt is not None and steps >= next_ckpt
       due_time = (FLAGS.checkpoint_every_seconds > 0 and
                   time.monotonic() - last_ckpt_time >= FLAGS.checkpoint_every_seconds)
@@ -635,6 +640,17 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
     print(f'[{agent_name}] Plot ({name}): {path}')
   sys.stdout.flush()
   return result
+
+
+def _solved(result: Optional[Mapping[str, Any]], agent_name: str, steps: int) -> bool:
+  """Whether an evaluation reached --stop_at_return (and says so)."""
+  if FLAGS.stop_at_return is None or not result:
+    return False
+  if result['return_mean'] < FLAGS.stop_at_return:
+    return False
+  print(f'[{agent_name}] Solved at {steps} steps: greedy return {result["return_mean"]:.2f} '
+        f'>= --stop_at_return={FLAGS.stop_at_return:g}; stopping.', flush=True)
+  return True
 
 
 def _record_video(actor: core.Actor, env_kwargs: Dict[str, Any],

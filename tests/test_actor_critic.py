@@ -15,7 +15,6 @@ from rlkit import evaluation
 from rlkit import specs
 from rlkit.adders import base as adders_base
 from rlkit.agents import pg_data
-from rlkit.agents import registry
 from rlkit.agents.actor_critic import builder as builder_lib
 from rlkit.agents.actor_critic import config as config_lib
 from rlkit.agents.actor_critic import learning
@@ -23,24 +22,15 @@ from rlkit.agents.actor_critic import networks as networks_lib
 from rlkit.environments import batched
 from rlkit.environments import factory
 from rlkit.replay import server as server_lib
-from rlkit.utils import checkpointing
 from rlkit.utils import loggers
 from tests import fakes
+from tests import pg_helpers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*CartPole-v0 is out of date')
 
 torch.set_num_threads(1)
-
-
-class ListLogger(loggers.Logger):
-
-  def __init__(self):
-    self.rows = []
-
-  def write(self, data):
-    self.rows.append(dict(data))
 
 
 def greedy_weights(actor):
@@ -195,10 +185,7 @@ def test_save_restore_gives_identical_outputs_and_optimizer_state(shared_torso):
   assert fresh.num_steps == 3
   for a, b in zip(fresh.network(probe), trained.network(probe)):
     torch.testing.assert_close(a, b, rtol=0, atol=0)
-  fresh_opt, trained_opt = fresh._optimizer.state_dict(), trained._optimizer.state_dict()
-  for key, value in trained_opt['state'].items():
-    for name, tensor in value.items():
-      torch.testing.assert_close(fresh_opt['state'][key][name], tensor, rtol=0, atol=0)
+  pg_helpers.assert_same_optimizer_state(fresh, trained)
   trained.step()
   fresh.step()
   for a, b in zip(trained.network.parameters(), fresh.network.parameters()):
@@ -211,7 +198,7 @@ def test_learner_logs_loss_entropy_and_value_error():
   environment = fakes.FixedLengthEnvironment(episode_length=4, truncate=True)
   spec = specs.make_environment_spec(environment)
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(episodes_per_update=2))
-  logger = ListLogger()
+  logger = pg_helpers.ListLogger()
   with builder.make_agent(spec, seed=0, learner_logger=logger) as agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=4)
@@ -227,7 +214,7 @@ def test_batched_agent_collects_whole_episodes_from_every_copy():
       [fakes.FixedLengthEnvironment(episode_length=n, truncate=n == 3) for n in (2, 3)])
   spec = environment.single_environment_spec()
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(episodes_per_update=2))
-  logger = ListLogger()
+  logger = pg_helpers.ListLogger()
   batches = []
   with builder.make_agent(spec, seed=0, learner_logger=logger, num_envs=2) as agent:
     original_loss = agent.learner.loss
@@ -245,33 +232,15 @@ def test_batched_agent_collects_whole_episodes_from_every_copy():
       assert discount[length - 1] == (1.0 if length == 3 else 0.0)  # Truncated vs terminated.
 
 
-def _train_until_solved(environment_name, seed, threshold, max_episodes, eval_every,
-                        num_eval_episodes, observation_type=None, **config):
-  torch.manual_seed(seed)
-  environment = factory.make_environment(environment_name, seed=seed,
-                                         observation_type=observation_type)
-  eval_environment = factory.make_environment(environment_name, seed=seed + 1000,
-                                              observation_type=observation_type)
-  spec = specs.make_environment_spec(environment)
-  builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(**config))
-  agent = builder.make_agent(spec, seed=seed)
-  greedy = builder.make_greedy_actor(agent, spec)
-  loop = environment_loop.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
-  with agent:
-    for episodes in range(eval_every, max_episodes + 1, eval_every):
-      loop.run(num_episodes=eval_every)
-      greedy.update(wait=True)
-      stats = evaluation.evaluate(eval_environment, greedy, num_eval_episodes)
-      if stats['return_mean'] >= threshold:
-        return episodes, greedy, eval_environment
-  return None, greedy, eval_environment
+def _make_builder(**config):
+  return builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(**config))
 
 
 def test_cartpole_v0_greedy_mean_reaches_195_within_300_episodes():
   # Seed 0 needs 120 episodes (80-120 over seeds 0-4, as in benchmarks/pg_cartpole.py).
-  episodes, _, _ = _train_until_solved(
-      'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300, eval_every=10,
-      num_eval_episodes=100)
+  episodes, _, _ = pg_helpers.train_until_solved(
+      _make_builder, 'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300,
+      eval_every=10, num_eval_episodes=100)
   assert episodes is not None, 'no greedy evaluation reached 195 within 300 episodes'
 
 
@@ -298,15 +267,11 @@ def test_batched_a2c_on_four_cartpoles_reaches_195_within_400_episodes():
 
 def test_gridworld_greedy_policy_takes_the_optimal_five_step_path():
   # Seed 0 needs 30 episodes (10-50 over seeds 0-4).
-  episodes, greedy, environment = _train_until_solved(
-      'gridworld:simple', seed=0, threshold=10.0, max_episodes=300, eval_every=10,
-      num_eval_episodes=1, observation_type='AGENT_GOAL_POS', hidden_sizes=(64,))
+  episodes, greedy, environment = pg_helpers.train_until_solved(
+      _make_builder, 'gridworld:simple', seed=0, threshold=10.0, max_episodes=300,
+      eval_every=10, num_eval_episodes=1, observation_type='AGENT_GOAL_POS', hidden_sizes=(64,))
   assert episodes is not None, 'the greedy policy did not reach the goal within 300 episodes'
-  timestep = environment.reset()
-  actions = []
-  while not timestep.last():
-    actions.append(int(greedy.select_action(timestep.observation)))
-    timestep = environment.step(actions[-1])
+  actions, timestep = pg_helpers.greedy_episode(greedy, environment)
   assert actions == [2] * 5  # Straight down from (2, 2) to the goal at (7, 2).
   assert timestep.reward == 10.0
 
@@ -328,12 +293,4 @@ def test_launcher_trains_evaluates_and_writes_the_run_directory(tmp_path):
   with open(run_dir / 'logs' / 'learner.csv') as f:
     learner_rows = list(csv.DictReader(f))
   assert learner_rows and {'loss', 'entropy', 'value_error'} <= set(learner_rows[0])
-  assert list((run_dir / 'checkpoints').glob('ckpt-*.pt'))
-  # The checkpoint alone rebuilds the greedy policy.
-  state = checkpointing.Checkpointer(str(run_dir / 'checkpoints')).restore()
-  environment = factory.make_environment(state['environment']['name'], seed=0)
-  greedy = registry.load_policy(str(run_dir)).actor
-  learned = state['agent']['learner']['network']
-  for name, value in learned.items():
-    torch.testing.assert_close(greedy_weights(greedy)[name], value, rtol=0, atol=0)
-  assert evaluation.evaluate(environment, greedy, 2)['episodes'] == 2
+  pg_helpers.check_checkpoint_rebuilds_the_greedy_policy(run_dir, 'network', greedy_weights)

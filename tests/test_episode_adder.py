@@ -9,6 +9,7 @@ from rlkit.adders import base
 from rlkit.adders import episode
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
+from tests import replay_helpers
 
 SPEC = specs.EnvironmentSpec(
     observations=specs.Array((2,), np.float32, 'observation'),
@@ -56,15 +57,6 @@ def run_episode(adder, num_steps, first_obs=0, truncate=False, extras=False):
     adder.add(np.int32(t % 4), timestep, **kwargs)
 
 
-def read_all(replay_server, table):
-  size = replay_server.table_sizes()[table]
-  if size == 0:
-    return []
-  samples = replay_server.client().sample(
-      table, size, emit_timesteps=False, unpack_as_table_signature=True)
-  return [sample.data for sample in samples]
-
-
 def first_obs(item):
   return item.observation[:, 0].tolist()
 
@@ -74,7 +66,7 @@ def test_episode_is_one_item_with_the_final_observation(server):
   adder = episode.EpisodeAdder(server.client(), EPISODES, max_sequence_length=10,
                                environment_spec=SPEC)
   run_episode(adder, 3)
-  (item,) = read_all(server, EPISODES)
+  (item,) = replay_helpers.read_all(server, EPISODES)
   assert first_obs(item) == [0, 1, 2, 3]
   assert item.action.tolist() == [0, 1, 2, 0]
   assert item.reward.tolist() == [1, 2, 3, 0]
@@ -88,7 +80,7 @@ def test_episodes_of_different_lengths_and_truncation(server):
                                environment_spec=SPEC)
   run_episode(adder, 1)
   run_episode(adder, 4, first_obs=20, truncate=True)
-  short, long = read_all(server, EPISODES)
+  short, long = replay_helpers.read_all(server, EPISODES)
   assert first_obs(short) == [0, 1]
   assert short.discount.tolist() == [0, 0]
   assert first_obs(long) == [20, 21, 22, 23, 24]
@@ -101,7 +93,7 @@ def test_episode_extras(server):
   adder = episode.EpisodeAdder(server.client(), EPISODES_EXTRAS,
                                max_sequence_length=10, environment_spec=SPEC)
   run_episode(adder, 2, extras=True)
-  (item,) = read_all(server, EPISODES_EXTRAS)
+  (item,) = replay_helpers.read_all(server, EPISODES_EXTRAS)
   assert item.extras['log_prob'].tolist() == [0, -1, 0]
 
 
@@ -114,7 +106,7 @@ def test_episode_longer_than_max_sequence_length_raises(server):
     run_episode(adder, 5, first_obs=10)
   # The long episode was dropped; the adder keeps working.
   run_episode(adder, 2, first_obs=30)
-  assert [first_obs(item) for item in read_all(server, EPISODES)] == [
+  assert [first_obs(item) for item in replay_helpers.read_all(server, EPISODES)] == [
       [0, 1, 2, 3], [30, 31, 32]]
 
 
@@ -134,7 +126,7 @@ def test_episode_adder_checks_calls_and_specs(server):
   with pytest.raises(ValueError, match='max_sequence_length must be >= 2'):
     episode.EpisodeAdder(server.client(), EPISODES, max_sequence_length=1)
   adder.reset()
-  assert read_all(server, EPISODES) == []
+  assert replay_helpers.read_all(server, EPISODES) == []
 
 
 @pytest.mark.timeout(60)
@@ -145,7 +137,7 @@ def test_overlapping_sequences(server, behavior, table):
                                 period=2, environment_spec=SPEC,
                                 end_of_episode_behavior=behavior)
   run_episode(adder, 5)  # Rows: observations 0..5 (5 is the final one).
-  items = read_all(server, table)
+  items = replay_helpers.read_all(server, table)
   assert [first_obs(item) for item in items][:2] == [[0, 1, 2], [2, 3, 4]]
   last = items[2]
   if behavior == 'truncate':
@@ -168,7 +160,7 @@ def test_episode_shorter_than_a_sequence(server, behavior, table, expected):
                                 period=1, environment_spec=SPEC,
                                 end_of_episode_behavior=behavior)
   run_episode(adder, 1, first_obs=10)
-  assert [first_obs(item) for item in read_all(server, table)] == expected
+  assert [first_obs(item) for item in replay_helpers.read_all(server, table)] == expected
 
 
 @pytest.mark.timeout(60)
@@ -178,7 +170,7 @@ def test_sequences_do_not_cross_episodes(server):
                                 end_of_episode_behavior='zero_pad')
   run_episode(adder, 2)  # 3 rows: exactly one sequence.
   run_episode(adder, 3, first_obs=10)  # 4 rows: one full, one padded.
-  assert [first_obs(item) for item in read_all(server, PADDED)] == [
+  assert [first_obs(item) for item in replay_helpers.read_all(server, PADDED)] == [
       [0, 1, 2], [10, 11, 12], [13, 0, 0]]
 
 
@@ -189,7 +181,7 @@ def test_long_episode_sequences(server):
                                 end_of_episode_behavior='zero_pad',
                                 max_in_flight_items=4)
   run_episode(adder, 60)
-  items = read_all(server, PADDED)
+  items = replay_helpers.read_all(server, PADDED)
   assert len(items) == 61 - LENGTH + 1
   for start, item in enumerate(items):
     assert first_obs(item) == [start, start + 1, start + 2]

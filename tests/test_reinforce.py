@@ -10,35 +10,23 @@ import pytest
 import torch
 
 from rlkit import environment_loop
-from rlkit import evaluation
 from rlkit import specs
 from rlkit.adders import base as adders_base
 from rlkit.agents import pg_data
-from rlkit.agents import registry
 from rlkit.agents.reinforce import builder as builder_lib
 from rlkit.agents.reinforce import config as config_lib
 from rlkit.agents.reinforce import learning
 from rlkit.agents.reinforce import networks as networks_lib
-from rlkit.environments import factory
 from rlkit.replay import server as server_lib
-from rlkit.utils import checkpointing
 from rlkit.utils import loggers
 from tests import fakes
+from tests import pg_helpers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*CartPole-v0 is out of date')
 
 torch.set_num_threads(1)
-
-
-class ListLogger(loggers.Logger):
-
-  def __init__(self):
-    self.rows = []
-
-  def write(self, data):
-    self.rows.append(dict(data))
 
 
 def greedy_weights(actor):
@@ -146,7 +134,8 @@ def test_episode_longer_than_max_episode_length_raises():
 
 def test_agent_steps_the_learner_once_per_batch_of_episodes():
   environment, spec, builder = _fixed_length_agent(2)
-  logger = ListLogger()
+  torch.manual_seed(0)  # Dropout masks come from torch's global generator.
+  logger = pg_helpers.ListLogger()
   agent = builder.make_agent(spec, seed=0, learner_logger=logger)
   with agent:
     environment_loop.EnvironmentLoop(
@@ -187,7 +176,7 @@ def test_baseline_learns_the_returns_and_logs_value_error():
   # FixedLengthEnvironment: rewards 1, 2, 3 and observations t, so V(o_t) = G_t is learnable.
   environment, spec, builder = _fixed_length_agent(
       1, use_baseline=True, dropout=0.0, baseline_cost=1.0, learning_rate=0.01)
-  logger = ListLogger()
+  logger = pg_helpers.ListLogger()
   with builder.make_agent(spec, seed=0, learner_logger=logger) as agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=300)
@@ -261,11 +250,7 @@ def test_save_restore_gives_identical_outputs_and_optimizer_state():
                              rtol=0, atol=0)
   torch.testing.assert_close(fresh.baseline_network(probe), trained.baseline_network(probe),
                              rtol=0, atol=0)
-  fresh_opt, trained_opt = fresh._optimizer.state_dict(), trained._optimizer.state_dict()
-  assert fresh_opt['state'].keys() == trained_opt['state'].keys()
-  for key, value in trained_opt['state'].items():
-    for name, tensor in value.items():
-      torch.testing.assert_close(fresh_opt['state'][key][name], tensor, rtol=0, atol=0)
+  pg_helpers.assert_same_optimizer_state(fresh, trained)
   # The same next update on both keeps them identical.
   trained.step()
   fresh.step()
@@ -295,49 +280,26 @@ def test_agent_save_restore_round_trip():
     assert other.select_action(observation) == agent.select_action(observation)
 
 
-def _train_until_solved(environment_name, seed, threshold, max_episodes, eval_every,
-                        num_eval_episodes, observation_type=None, **config):
-  """Trains until the greedy policy's mean return >= threshold; returns episodes used."""
-  torch.manual_seed(seed)
-  environment = factory.make_environment(environment_name, seed=seed,
-                                         observation_type=observation_type)
-  eval_environment = factory.make_environment(environment_name, seed=seed + 1000,
-                                              observation_type=observation_type)
-  spec = specs.make_environment_spec(environment)
-  builder = builder_lib.REINFORCEBuilder(config_lib.REINFORCEConfig(**config))
-  agent = builder.make_agent(spec, seed=seed)
-  greedy = builder.make_greedy_actor(agent, spec)
-  loop = environment_loop.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
-  with agent:
-    for episodes in range(eval_every, max_episodes + 1, eval_every):
-      loop.run(num_episodes=eval_every)
-      greedy.update(wait=True)
-      stats = evaluation.evaluate(eval_environment, greedy, num_eval_episodes)
-      if stats['return_mean'] >= threshold:
-        return episodes, greedy, eval_environment
-  return None, greedy, eval_environment
+def _make_builder(**config):
+  return builder_lib.REINFORCEBuilder(config_lib.REINFORCEConfig(**config))
 
 
 def test_cartpole_v0_greedy_mean_reaches_195_within_300_episodes():
   # Seed 0 needs 100 episodes (60-200 over seeds 0-4, as in benchmarks/pg_cartpole.py).
-  episodes, _, _ = _train_until_solved(
-      'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300, eval_every=10,
-      num_eval_episodes=100)
+  episodes, _, _ = pg_helpers.train_until_solved(
+      _make_builder, 'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300,
+      eval_every=10, num_eval_episodes=100)
   assert episodes is not None, 'no greedy evaluation reached 195 within 300 episodes'
 
 
 def test_gridworld_greedy_policy_takes_the_optimal_five_step_path():
   # Seed 0 needs 10 episodes (10-20 over seeds 0-4).
-  episodes, greedy, environment = _train_until_solved(
-      'gridworld:simple', seed=0, threshold=10.0, max_episodes=200, eval_every=10,
-      num_eval_episodes=1, observation_type='AGENT_GOAL_POS', hidden_sizes=(64,),
+  episodes, greedy, environment = pg_helpers.train_until_solved(
+      _make_builder, 'gridworld:simple', seed=0, threshold=10.0, max_episodes=200,
+      eval_every=10, num_eval_episodes=1, observation_type='AGENT_GOAL_POS', hidden_sizes=(64,),
       dropout=0.0)
   assert episodes is not None, 'the greedy policy did not reach the goal within 200 episodes'
-  timestep = environment.reset()
-  actions = []
-  while not timestep.last():
-    actions.append(int(greedy.select_action(timestep.observation)))
-    timestep = environment.step(actions[-1])
+  actions, timestep = pg_helpers.greedy_episode(greedy, environment)
   assert actions == [2] * 5  # Straight down from (2, 2) to the goal at (7, 2).
   assert timestep.reward == 10.0 and timestep.discount == 0.0
 
@@ -363,15 +325,7 @@ def test_launcher_trains_evaluates_resumes_and_writes_the_run_directory(tmp_path
   with open(run_dir / 'logs' / 'learner.csv') as f:
     learner_rows = list(csv.DictReader(f))
   assert learner_rows and {'loss', 'entropy'} <= set(learner_rows[0])
-  assert list((run_dir / 'checkpoints').glob('ckpt-*.pt'))
-  # The checkpoint alone rebuilds the greedy policy.
-  state = checkpointing.Checkpointer(str(run_dir / 'checkpoints')).restore()
-  environment = factory.make_environment(state['environment']['name'], seed=0)
-  greedy = registry.load_policy(str(run_dir)).actor
-  learned = state['agent']['learner']['policy_network']
-  for name, value in learned.items():
-    torch.testing.assert_close(greedy_weights(greedy)[name], value, rtol=0, atol=0)
-  assert evaluation.evaluate(environment, greedy, 2)['episodes'] == 2
+  pg_helpers.check_checkpoint_rebuilds_the_greedy_policy(run_dir, 'policy_network', greedy_weights)
   # The same command with a larger budget resumes from the checkpoint.
   resumed = _run_launcher(run_dir, 16)
   assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -10,6 +10,7 @@ from rlkit.adders import transition
 from rlkit.replay import priorities
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
+from tests import replay_helpers
 
 SPEC = specs.EnvironmentSpec(
     observations=specs.Array((1,), np.float32, 'observation'),
@@ -60,16 +61,6 @@ def run_episode(adder, rewards, discounts, truncate=False, first_obs=1,
       adder.add(action, timestep, extras=extras[t])
 
 
-def read_all(replay_server, table):
-  """All items of a queue table, in insertion order (empties the queue)."""
-  size = replay_server.table_sizes()[table]
-  if size == 0:
-    return []
-  samples = replay_server.client().sample(
-      table, size, emit_timesteps=False, unpack_as_table_signature=True)
-  return [sample.data for sample in samples]
-
-
 def summary(items):
   return [(float(item.observation[0]), float(item.next_observation[0]),
            float(item.reward), float(item.discount)) for item in items]
@@ -92,7 +83,7 @@ def make_adder(replay_server, n_step, discount, table=QUEUE, **kwargs):
 def test_two_step_with_environment_discounts(server):
   adder = make_adder(server, n_step=2, discount=1.0)
   run_episode(adder, rewards=[1, 1, 1], discounts=[0.5, 0.5, 0.0])
-  assert_items(read_all(server, QUEUE), [
+  assert_items(replay_helpers.read_all(server, QUEUE), [
       (1, 2, 1.0, 0.5),
       (1, 3, 1.5, 0.25),
       (2, 4, 1.5, 0.0),
@@ -105,7 +96,7 @@ def test_three_step_with_agent_discount(server):
   adder = make_adder(server, n_step=3, discount=0.5)
   run_episode(adder, rewards=[2, 3, 5, 7], discounts=[1, 1, 1, 0],
               first_obs=0)
-  items = read_all(server, QUEUE)
+  items = replay_helpers.read_all(server, QUEUE)
   assert [(o, n) for o, n, _, _ in summary(items)] == [
       (0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4)]
   assert [r for _, _, r, _ in summary(items)] == pytest.approx(
@@ -120,7 +111,7 @@ def test_three_step_with_agent_discount(server):
 def test_episode_shorter_than_n(server):
   adder = make_adder(server, n_step=5, discount=0.9)
   run_episode(adder, rewards=[1, 2], discounts=[1, 0])
-  assert_items(read_all(server, QUEUE), [
+  assert_items(replay_helpers.read_all(server, QUEUE), [
       (1, 2, 1.0, 1.0),
       (1, 3, 1 + 0.9 * 2, 0.0),
       (2, 3, 2.0, 0.0),
@@ -131,7 +122,7 @@ def test_episode_shorter_than_n(server):
 def test_truncated_episode_keeps_discount(server):
   adder = make_adder(server, n_step=2, discount=0.9)
   run_episode(adder, rewards=[1, 1, 1], discounts=[1, 1, 1], truncate=True)
-  assert_items(read_all(server, QUEUE), [
+  assert_items(replay_helpers.read_all(server, QUEUE), [
       (1, 2, 1.0, 1.0),
       (1, 3, 1.9, 0.9),
       (2, 4, 1.9, 0.9),
@@ -144,7 +135,7 @@ def test_one_step_transitions_over_consecutive_episodes(server):
   adder = make_adder(server, n_step=1, discount=0.99)
   run_episode(adder, rewards=[1, 2, 3], discounts=[1, 1, 0])
   run_episode(adder, rewards=[4], discounts=[0], first_obs=10)
-  assert_items(read_all(server, QUEUE), [
+  assert_items(replay_helpers.read_all(server, QUEUE), [
       (1, 2, 1.0, 1.0), (2, 3, 2.0, 1.0), (3, 4, 3.0, 0.0),
       (10, 11, 4.0, 0.0)])
 
@@ -157,7 +148,7 @@ def test_long_episode_writes_one_item_per_step_plus_tail(server):
   rewards = np.arange(num_steps, dtype=np.float32)
   run_episode(adder, rewards=rewards, discounts=[1] * (num_steps - 1) + [0],
               first_obs=0)
-  items = summary(read_all(server, QUEUE))
+  items = summary(replay_helpers.read_all(server, QUEUE))
   assert len(items) == num_steps + n_step - 1
   for first, next_obs, reward, discount in items:
     first, next_obs = int(first), int(next_obs)
@@ -173,7 +164,7 @@ def test_extras_come_from_the_first_step(server):
       environment_spec=SPEC)
   extras = [{'logits': np.full(3, t, np.float32)} for t in range(3)]
   run_episode(adder, rewards=[1, 1, 1], discounts=[1, 1, 0], extras=extras)
-  items = read_all(server, EXTRAS_QUEUE)
+  items = replay_helpers.read_all(server, EXTRAS_QUEUE)
   firsts = [float(item.observation[0]) for item in items]
   assert firsts == [1, 1, 2, 3]
   for item, first in zip(items, firsts):
@@ -188,7 +179,7 @@ def test_reset_drops_the_unfinished_tail(server):
   adder.add(0, dm_env.transition(1.0, obs(1), 1.0))
   adder.add(0, dm_env.transition(1.0, obs(2), 1.0))
   adder.reset()
-  assert summary(read_all(server, QUEUE)) == [(0, 1, 1.0, 1.0), (0, 2, 2.0, 1.0)]
+  assert summary(replay_helpers.read_all(server, QUEUE)) == [(0, 1, 1.0, 1.0), (0, 2, 2.0, 1.0)]
   with pytest.raises(RuntimeError, match='add_first'):
     adder.add(0, dm_env.transition(1.0, obs(3), 1.0))
 
@@ -264,7 +255,7 @@ def test_bad_priority_function_value_raises(server):
   with pytest.raises(ValueError, match='priorities must be finite'):
     adder.add(0, dm_env.transition(1.0, obs(1), 1.0))
   adder.reset()
-  assert read_all(server, QUEUE) == []
+  assert replay_helpers.read_all(server, QUEUE) == []
 
 
 @pytest.mark.timeout(60)
@@ -301,7 +292,7 @@ def test_action_that_does_not_match_the_spec_raises(server):
     adder.add(np.zeros(2, np.int64), dm_env.transition(1.0, obs(1), 1.0))
   # A Python int is cast to the spec's dtype.
   adder.add(2, dm_env.termination(1.0, obs(1)))
-  items = read_all(server, QUEUE)
+  items = replay_helpers.read_all(server, QUEUE)
   assert [int(item.action) for item in items] == [2]
   assert items[0].action.dtype == np.int64
 
@@ -315,7 +306,7 @@ def test_item_that_does_not_match_the_table_signature_fails_at_insert(server):
     adder.add(np.int64(0), dm_env.transition(np.float32(1.0), np.zeros(1, np.float64),
                                              np.float32(1.0)))
   adder.reset()
-  assert read_all(server, QUEUE) == []
+  assert replay_helpers.read_all(server, QUEUE) == []
 
 
 def test_constructor_validates_arguments(server):
@@ -365,7 +356,7 @@ def test_nested_observations():
       adder.add_first(dm_env.restart({'pixels': np.zeros((2, 2), np.uint8),
                                       'position': np.zeros(3, np.int32)}))
     adder.close()
-    items = read_all(replay_server, 'nested')
+    items = replay_helpers.read_all(replay_server, 'nested')
     pairs = [(int(item.observation['position']), int(item.next_observation['position']))
              for item in items]
     assert pairs == [(0, 10), (0, 20), (10, 20)]

@@ -1,4 +1,4 @@
-"""The adder interface, the `Step` written by sequence adders, and checks.
+"""The adder interface, the `Step` rows, checks, and `WriterAdder`.
 
 An adder sits between an actor and a replay table: the actor calls
 `add_first(timestep)` at the start of an episode and then
@@ -8,7 +8,7 @@ The checks here run on every step, so they compare shapes and dtypes only.
 """
 
 import abc
-from typing import Any, Callable, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, List, NamedTuple, NoReturn, Optional, Sequence
 
 import dm_env
 import numpy as np
@@ -253,3 +253,89 @@ def check_timeout(timeout_s: Optional[float]) -> int:
 
 def zeros_like(values: Sequence[np.ndarray]) -> List[np.ndarray]:
   return [np.zeros_like(v) for v in values]
+
+
+class WriterAdder(Adder):
+  """An adder writing through one Reverb `TrajectoryWriter`, `self._writer`.
+
+  Holds the checks of what it writes (`_observations`, `_actions`,
+  `_extras`, `_rewards`, `_discounts`) and the waits for the server, each
+  limited by `timeout_s`: `_flush` (the adder keeps at most
+  `max_in_flight_items` items unconfirmed) and `_end_writer_episode`.
+  Subclasses create the writer and define `_end_episode` (their own state,
+  then `_end_writer_episode()`) and `_timeout_message`.
+
+  Args:
+    environment_spec: when given, observations and actions are checked
+      against it and rewards/discounts cast to its dtypes.
+    max_in_flight_items: the adder waits once this many items are unconfirmed.
+    timeout_s: how long a wait for the server may take before TimeoutError;
+      None waits indefinitely.
+  """
+
+  def __init__(self, environment_spec: Optional[specs.EnvironmentSpec],
+               max_in_flight_items: int, timeout_s: Optional[float]):
+    if environment_spec is not None and not isinstance(
+        environment_spec, specs.EnvironmentSpec):
+      raise TypeError(
+          f'environment_spec must be an rlkit.specs.EnvironmentSpec or None, '
+          f'got {type(environment_spec).__name__}.')
+    self._max_in_flight = check_positive_int('max_in_flight_items', max_in_flight_items)
+    self._timeout_s = timeout_s
+    self._timeout_ms = check_timeout(timeout_s)
+    spec = environment_spec
+    self._observations = ArrayChecker('observation', spec.observations if spec else None)
+    self._actions = ArrayChecker('action', spec.actions if spec else None)
+    self._extras = ArrayChecker('extras')
+    self._rewards = ScalarCaster('reward', spec.rewards if spec else None)
+    self._discounts = ScalarCaster('discount', spec.discounts if spec else None)
+    self._writer = None
+    self._pending = 0
+    self._closed = False
+
+  @abc.abstractmethod
+  def _end_episode(self) -> None:
+    """Forgets the episode in progress and calls `_end_writer_episode`."""
+
+  @abc.abstractmethod
+  def _timeout_message(self) -> str:
+    """What TimeoutError says: which tables, and why the server may block."""
+
+  def _check_open(self) -> None:
+    if self._closed:
+      raise RuntimeError('This adder was closed.')
+
+  def _flush(self, keep_pending: int) -> None:
+    """Waits until at most `keep_pending` items are unconfirmed."""
+    try:
+      self._writer.Flush(keep_pending, self._timeout_ms)
+    except RuntimeError as e:
+      self._raise_timeout(e)
+    self._pending = min(self._pending, keep_pending)
+
+  def _end_writer_episode(self) -> None:
+    """Ends the writer's episode, waiting until every item is confirmed."""
+    try:
+      self._writer.EndEpisode(True, None if self._timeout_ms < 0 else self._timeout_ms)
+    except RuntimeError as e:
+      self._raise_timeout(e)
+    self._pending = 0
+
+  def _raise_timeout(self, error: RuntimeError) -> NoReturn:
+    if 'Timeout' not in str(error):
+      raise error
+    raise TimeoutError(f'{self._timeout_message()} ({error})') from error
+
+  def close(self) -> None:
+    """Flushes (up to `timeout_s`) and releases the writer.
+
+    Close adders before stopping their server: a writer whose items the
+    server is still holding back cannot shut down once the server is gone.
+    """
+    if self._closed:
+      return
+    self._closed = True
+    try:
+      self._end_episode()
+    finally:
+      self._writer.Close()

@@ -24,7 +24,7 @@ from rlkit.replay import signatures
 _END_OF_EPISODE_BEHAVIORS = ('truncate', 'zero_pad')
 
 
-class _RowAdder(base.Adder):
+class _RowAdder(base.WriterAdder):
   """Shared machinery: checks, one Reverb row per step, items over rows."""
 
   def __init__(self, client: reverb.Client, table: str, keep_rows: int,
@@ -35,25 +35,9 @@ class _RowAdder(base.Adder):
       raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')
     if not isinstance(table, str) or not table:
       raise ValueError(f'table must be a non-empty name, got {table!r}.')
-    if environment_spec is not None and not isinstance(
-        environment_spec, specs.EnvironmentSpec):
-      raise TypeError(
-          f'environment_spec must be an rlkit.specs.EnvironmentSpec or None, '
-          f'got {type(environment_spec).__name__}.')
+    super().__init__(environment_spec, max_in_flight_items, timeout_s)
     self._table = table
     self._priority = base.check_priority(table, priority)
-    self._max_in_flight = base.check_positive_int('max_in_flight_items',
-                                                  max_in_flight_items)
-    self._timeout_s = timeout_s
-    self._timeout_ms = base.check_timeout(timeout_s)
-    spec = environment_spec
-    self._observations = base.ArrayChecker(
-        'observation', spec.observations if spec else None)
-    self._actions = base.ArrayChecker('action', spec.actions if spec else None)
-    self._extras = base.ArrayChecker('extras')
-    self._rewards = base.ScalarCaster('reward', spec.rewards if spec else None)
-    self._discounts = base.ScalarCaster('discount',
-                                        spec.discounts if spec else None)
     self._writer = client._client.NewTrajectoryWriter(  # pylint: disable=protected-access
         pybind.AutoTunedChunkerOptions(num_keep_alive_refs=keep_rows,
                                        throughput_weight=1.0),
@@ -62,13 +46,10 @@ class _RowAdder(base.Adder):
     self._last_row: Optional[List] = None
     self._observation: Optional[list] = None
     self._episode_open = False
-    self._pending = 0
-    self._closed = False
 
   def add_first(self, timestep: dm_env.TimeStep) -> None:
     base.check_first(timestep)
-    if self._closed:
-      raise RuntimeError('This adder was closed.')
+    self._check_open()
     if self._episode_open:
       self.reset()
     self._observation = self._observations.flatten(timestep.observation)
@@ -112,30 +93,16 @@ class _RowAdder(base.Adder):
     if self._pending >= self._max_in_flight:
       self._flush(self._max_in_flight // 2)
 
-  def _flush(self, keep_pending: int) -> None:
-    try:
-      self._writer.Flush(keep_pending, self._timeout_ms)
-    except RuntimeError as e:
-      self._raise_timeout(e)
-    self._pending = min(self._pending, keep_pending)
-
   def _end_episode(self) -> None:
     self._rows = []
     self._episode_open = False
     self._observation = None
-    try:
-      self._writer.EndEpisode(True, None if self._timeout_ms < 0 else self._timeout_ms)
-    except RuntimeError as e:
-      self._raise_timeout(e)
-    self._pending = 0
+    self._end_writer_episode()
 
-  def _raise_timeout(self, error: RuntimeError) -> None:
-    if 'Timeout' not in str(error):
-      raise error
-    raise TimeoutError(
-        f'Reverb did not accept the items for table {self._table!r} within '
-        f'timeout_s={self._timeout_s} (a full queue or a rate limiter that '
-        f'blocks inserts). ({error})') from error
+  def _timeout_message(self) -> str:
+    return (f'Reverb did not accept the items for table {self._table!r} within '
+            f'timeout_s={self._timeout_s} (a full queue or a rate limiter that '
+            f'blocks inserts).')
 
   def flush(self) -> None:
     """Blocks until every item written so far is in the table."""
@@ -144,17 +111,6 @@ class _RowAdder(base.Adder):
   def reset(self) -> None:
     """Drops the episode in progress (its unwritten rows are lost)."""
     self._end_episode()
-
-  def close(self) -> None:
-    """Flushes (up to `timeout_s`) and releases the writer; see
-    `NStepTransitionAdder.close`."""
-    if self._closed:
-      return
-    self._closed = True
-    try:
-      self._end_episode()
-    finally:
-      self._writer.Close()
 
   def _on_first(self) -> None:
     pass

@@ -41,7 +41,7 @@ from rlkit.replay import tables
 _OBS_REFS, _ACT_REFS, _EXT_REFS, _REWARD, _DISCOUNT, _OBS, _ACT, _EXT = range(8)
 
 
-class NStepTransitionAdder(base.Adder):
+class NStepTransitionAdder(base.WriterAdder):
   """Writes n-step `Transition`s to one or more tables.
 
   Args:
@@ -76,11 +76,7 @@ class NStepTransitionAdder(base.Adder):
     self._n_step = base.check_positive_int('n_step', n_step)
     if not isinstance(discount, (int, float)) or not 0.0 <= discount <= 1.0:
       raise ValueError(f'discount must be a number in [0, 1], got {discount!r}.')
-    if environment_spec is not None and not isinstance(
-        environment_spec, specs.EnvironmentSpec):
-      raise TypeError(
-          f'environment_spec must be an rlkit.specs.EnvironmentSpec or None, '
-          f'got {type(environment_spec).__name__}.')
+    super().__init__(environment_spec, max_in_flight_items, timeout_s)
     self._discount = float(discount)
     self._priority_fns = base.check_priority_fns(priority_fns,
                                                  tables.DEFAULT_PRIORITY_TABLE)
@@ -89,21 +85,7 @@ class NStepTransitionAdder(base.Adder):
         for table in self._priority_fns
     }
     self._any_priority_fn = any(fn is not None for fn in self._priority_fns.values())
-    self._max_in_flight = base.check_positive_int('max_in_flight_items',
-                                                  max_in_flight_items)
     chunk_length = base.check_positive_int('chunk_length', chunk_length)
-    self._timeout_s = timeout_s
-    self._timeout_ms = base.check_timeout(timeout_s)
-
-    spec = environment_spec
-    self._observations = base.ArrayChecker(
-        'observation', spec.observations if spec else None)
-    self._actions = base.ArrayChecker('action', spec.actions if spec else None)
-    self._extras = base.ArrayChecker('extras')
-    self._rewards = base.ScalarCaster('reward', spec.rewards if spec else None)
-    self._discounts = base.ScalarCaster('discount',
-                                        spec.discounts if spec else None)
-
     self._client = client
     self._writer = client._client.NewTrajectoryWriter(  # pylint: disable=protected-access
         pybind.ConstantChunkerOptions(
@@ -116,8 +98,6 @@ class NStepTransitionAdder(base.Adder):
     self._first_observation = None
     self._next_obs_refs = None
     self._current_observation = None
-    self._pending = 0
-    self._closed = False
 
   @property
   def n_step(self) -> int:
@@ -239,39 +219,20 @@ class NStepTransitionAdder(base.Adder):
       self._writer.CreateItem(table, priority, trajectory, self._squeeze)
       self._pending += 1
 
-  def _flush(self, keep_pending: int) -> None:
-    try:
-      self._writer.Flush(keep_pending, self._timeout_ms)
-    except RuntimeError as e:
-      self._raise_timeout(e)
-    self._pending = min(self._pending, keep_pending)
-
   def _end_episode(self) -> None:
     self._buffer.clear()
     self._episode_open = False
     self._first_observation = None
     self._next_obs_refs = None
     self._current_observation = None
-    try:
-      self._writer.EndEpisode(True, None if self._timeout_ms < 0 else self._timeout_ms)
-    except RuntimeError as e:
-      self._raise_timeout(e)
-    self._pending = 0
+    self._end_writer_episode()
 
-  def _raise_timeout(self, error: RuntimeError) -> None:
-    if 'Timeout' not in str(error):
-      raise error
-    raise TimeoutError(
-        f'Reverb did not accept the items for tables {sorted(self._priority_fns)} '
-        f'within timeout_s={self._timeout_s}: a rate limiter is blocking '
-        f'inserts (SampleToInsertRatio with no sampler keeping up). In a '
-        f'single process build the tables with block_inserts=False and '
-        f'sample only when ReplayServer.can_sample(...) is True. ({error})'
-    ) from error
-
-  def _check_open(self) -> None:
-    if self._closed:
-      raise RuntimeError('This adder was closed.')
+  def _timeout_message(self) -> str:
+    return (f'Reverb did not accept the items for tables {sorted(self._priority_fns)} '
+            f'within timeout_s={self._timeout_s}: a rate limiter is blocking '
+            f'inserts (SampleToInsertRatio with no sampler keeping up). In a '
+            f'single process build the tables with block_inserts=False and '
+            f'sample only when ReplayServer.can_sample(...) is True.')
 
   def flush(self) -> None:
     """Blocks until every item written so far is in its table."""
@@ -282,20 +243,6 @@ class NStepTransitionAdder(base.Adder):
     """Ends the episode in progress without writing its last windows."""
     self._check_open()
     self._end_episode()
-
-  def close(self) -> None:
-    """Flushes (up to `timeout_s`) and releases the writer.
-
-    Close adders before stopping their server: a writer whose items the
-    server is still holding back cannot shut down once the server is gone.
-    """
-    if self._closed:
-      return
-    self._closed = True
-    try:
-      self._end_episode()
-    finally:
-      self._writer.Close()
 
   def __repr__(self) -> str:
     return (f'NStepTransitionAdder(n_step={self._n_step}, '

@@ -1,5 +1,6 @@
-"""The single-process agent: an Actor that owns a learner and its replay."""
+"""The single-process agent (`Agent`) and `AgentBase`, what it shares with `OnPolicyAgent`."""
 
+import abc
 import numbers
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
@@ -22,7 +23,114 @@ def close_resources(resources: List[Any]) -> None:
         break
 
 
-class Agent(core.Actor, core.VariableSource, core.Saveable):
+class AgentBase(core.Actor, core.VariableSource, core.Saveable):
+  """Acts with `actor` and runs `learner` steps in `update()` while one is due.
+
+  Subclasses count what `observe` brings, say when a learner step is due
+  (`_learner_step_due`, `_learner_step_taken`) and which counts beyond the
+  observations and learner steps they save (`_save_counts`, `_restore_counts`).
+
+  Args:
+    actor: the collecting actor.
+    learner: trained by `update()`; also the agent's VariableSource.
+    resources: closed by `close()` in reverse order, via their `close()` or
+      `stop()`.
+  """
+
+  def __init__(self, actor: core.Actor, learner: core.Learner, resources: Sequence[Any]):
+    if not isinstance(actor, core.Actor):
+      raise TypeError(f'actor must be an rlkit Actor, got {type(actor).__name__}.')
+    if not isinstance(learner, core.Learner):
+      raise TypeError(f'learner must be an rlkit Learner, got {type(learner).__name__}.')
+    self._actor = actor
+    self._learner = learner
+    self._resources = list(resources)
+    self._num_observations = 0
+    self._num_learner_steps = 0
+
+  @property
+  def actor(self) -> core.Actor:
+    return self._actor
+
+  @property
+  def learner(self) -> core.Learner:
+    return self._learner
+
+  @property
+  def num_observations(self) -> int:
+    return self._num_observations
+
+  @property
+  def num_learner_steps(self) -> int:
+    """Learner steps this agent has run (since construction or restore)."""
+    return self._num_learner_steps
+
+  def select_action(self, observation: types.NestedArray) -> types.NestedArray:
+    return self._actor.select_action(observation)
+
+  def observe_first(self, timestep: dm_env.TimeStep) -> None:
+    self._actor.observe_first(timestep)
+
+  @abc.abstractmethod
+  def _learner_step_due(self) -> bool:
+    """Whether `update()` should run a learner step now."""
+
+  @abc.abstractmethod
+  def _learner_step_taken(self) -> None:
+    """Accounts for the learner step `update()` just ran."""
+
+  def update(self, wait: bool = False) -> None:
+    """Runs the learner steps due; then refreshes the actor's parameters."""
+    stepped = False
+    while self._learner_step_due():
+      self._learner.step()
+      self._learner_step_taken()
+      self._num_learner_steps += 1
+      stepped = True
+    if stepped or wait:
+      self._actor.update(wait)
+
+  def get_variables(self, names: Sequence[str]) -> List[types.NestedArray]:
+    return self._learner.get_variables(names)
+
+  @abc.abstractmethod
+  def _save_counts(self) -> Dict[str, Any]:
+    """The subclass's own bookkeeping, as saved."""
+
+  @abc.abstractmethod
+  def _restore_counts(self, state: Mapping[str, Any]) -> None:
+    """Restores what `_save_counts` saved."""
+
+  def save(self) -> Dict[str, Any]:
+    """Learner, actor (when it saves), observation and learner-step counts."""
+    state = {'learner': self._learner.save(), **self._save_counts(),
+             'num_observations': self._num_observations,
+             'num_learner_steps': self._num_learner_steps}
+    actor_save = getattr(self._actor, 'save', None)
+    if callable(actor_save):
+      state['actor'] = actor_save()
+    return state
+
+  def restore(self, state: Mapping[str, Any]) -> None:
+    self._learner.restore(state['learner'])
+    if 'actor' in state and callable(getattr(self._actor, 'restore', None)):
+      self._actor.restore(state['actor'])
+    self._num_observations = int(state['num_observations'])
+    self._restore_counts(state)
+    self._num_learner_steps = int(state['num_learner_steps'])
+
+  def close(self) -> None:
+    """Closes the resources (idempotent)."""
+    close_resources(self._resources)
+
+  def __enter__(self) -> 'AgentBase':
+    return self
+
+  def __exit__(self, *args) -> None:
+    self.close()
+
+
+class Agent(AgentBase):
   """Acts with `actor` and steps `learner` at a fixed ratio to observations.
 
   After `min_observations` environment steps have been observed, every
@@ -60,10 +168,7 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
                can_sample: Optional[Callable[[], bool]] = None,
                resources: Sequence[Any] = (),
                replay_server: Optional[Any] = None):
-    if not isinstance(actor, core.Actor):
-      raise TypeError(f'actor must be an rlkit Actor, got {type(actor).__name__}.')
-    if not isinstance(learner, core.Learner):
-      raise TypeError(f'learner must be an rlkit Learner, got {type(learner).__name__}.')
+    super().__init__(actor, learner, resources)
     if not isinstance(min_observations, numbers.Integral) or min_observations < 0:
       raise ValueError(
           f'min_observations must be a non-negative integer, got {min_observations!r}.')
@@ -74,47 +179,22 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
     for iterator in iterators:
       if not callable(getattr(iterator, 'ready', None)):
         raise TypeError(f'iterators need a ready() method, got {type(iterator).__name__}.')
-    self._actor = actor
-    self._learner = learner
     self._min_observations = int(min_observations)
     self._steps_per_observation = float(samples_per_insert) / int(batch_size)
     self._iterators = tuple(iterators)
     if can_sample is not None and not callable(can_sample):
       raise TypeError(f'can_sample must be callable or None, got {can_sample!r}.')
     self._can_sample = can_sample
-    self._resources = list(resources)
     self._replay_server = replay_server
-    self._num_observations = 0
     self._budget = 0.0
-    self._num_learner_steps = 0
-
-  @property
-  def actor(self) -> core.Actor:
-    return self._actor
-
-  @property
-  def learner(self) -> core.Learner:
-    return self._learner
 
   @property
   def replay_server(self) -> Optional[Any]:
     return self._replay_server
 
   @property
-  def num_observations(self) -> int:
-    return self._num_observations
-
-  @property
-  def num_learner_steps(self) -> int:
-    """Learner steps this agent has run (since construction or restore)."""
-    return self._num_learner_steps
-
-  @property
   def learner_steps_per_observation(self) -> float:
     return self._steps_per_observation
-
-  def select_action(self, observation: types.NestedArray) -> types.NestedArray:
-    return self._actor.select_action(observation)
 
   def q_values(self, observation: types.NestedArray):
     """The actor's Q-values for one observation (value-based actors only)."""
@@ -122,9 +202,6 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
     if q_values is None:
       raise AttributeError(f'{type(self._actor).__name__} has no q_values().')
     return q_values(observation)
-
-  def observe_first(self, timestep: dm_env.TimeStep) -> None:
-    self._actor.observe_first(timestep)
 
   def observe(self, action: types.NestedArray, next_timestep: dm_env.TimeStep) -> None:
     self._actor.observe(action, next_timestep)
@@ -145,45 +222,14 @@ class Agent(core.Actor, core.VariableSource, core.Saveable):
         return self._can_sample is not None and self._can_sample()
     return True
 
-  def update(self, wait: bool = False) -> None:
-    """Runs the learner steps due; then refreshes the actor's parameters."""
-    stepped = False
-    while self._budget >= 1.0 and self._ready():
-      self._learner.step()
-      self._budget -= 1.0
-      self._num_learner_steps += 1
-      stepped = True
-    if stepped or wait:
-      self._actor.update(wait)
+  def _learner_step_due(self) -> bool:
+    return self._budget >= 1.0 and self._ready()
 
-  def get_variables(self, names: Sequence[str]) -> List[types.NestedArray]:
-    return self._learner.get_variables(names)
+  def _learner_step_taken(self) -> None:
+    self._budget -= 1.0
 
-  def save(self) -> Dict[str, Any]:
-    """Learner, actor (when Saveable) and the ratio bookkeeping."""
-    state = {'learner': self._learner.save(),
-             'num_observations': self._num_observations,
-             'budget': self._budget,
-             'num_learner_steps': self._num_learner_steps}
-    actor_save = getattr(self._actor, 'save', None)
-    if callable(actor_save):
-      state['actor'] = actor_save()
-    return state
+  def _save_counts(self) -> Dict[str, Any]:
+    return {'budget': self._budget}
 
-  def restore(self, state: Mapping[str, Any]) -> None:
-    self._learner.restore(state['learner'])
-    if 'actor' in state and callable(getattr(self._actor, 'restore', None)):
-      self._actor.restore(state['actor'])
-    self._num_observations = int(state['num_observations'])
+  def _restore_counts(self, state: Mapping[str, Any]) -> None:
     self._budget = float(state['budget'])
-    self._num_learner_steps = int(state['num_learner_steps'])
-
-  def close(self) -> None:
-    """Closes the iterators and stops the replay server (idempotent)."""
-    close_resources(self._resources)
-
-  def __enter__(self) -> 'Agent':
-    return self
-
-  def __exit__(self, *args) -> None:
-    self.close()

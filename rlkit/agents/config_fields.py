@@ -82,3 +82,31 @@ def validate(config: Any) -> None:
 def field_help(f: dataclasses.Field) -> Tuple[str, str]:
   """The field's help text and its range description."""
   return f.metadata.get('help', ''), describe_range(f)
+
+
+def max_episode_length_field() -> Any:
+  """The `max_episode_length` field of configs whose adder writes whole episodes."""
+  return field(10_000, 'Longest episode the episode adder writes (transitions); a '
+               'longer one raises.', low=1)
+
+
+def queue_size_field() -> Any:
+  """The `queue_size` field of configs that learn from a queue of episodes."""
+  return field(0, 'Capacity of the Reverb queue in episodes; 0 means '
+               '2 * episodes_per_update.', low=0)
+
+
+class EpisodeQueueConfig:
+  """Mixin of config dataclasses with `episodes_per_update` and `queue_size`."""
+
+  def check_queue_size(self) -> None:
+    """Raises ValueError when a batch of episodes does not fit in the queue."""
+    if self.queue_size and self.queue_size < self.episodes_per_update:
+      raise ValueError(
+          f'queue_size={self.queue_size} must be 0 or >= episodes_per_update='
+          f'{self.episodes_per_update}: a batch must fit in the queue.')
+
+  @property
+  def table_size(self) -> int:
+    """The queue's capacity in episodes."""
+    return self.queue_size or 2 * self.episodes_per_update

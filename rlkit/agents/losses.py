@@ -1,9 +1,9 @@
-"""Loss pieces shared by value-based learners (torch).
+"""Loss pieces shared by the learners (torch).
 
 All functions take batched tensors with the batch on axis 0.
 """
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -69,3 +69,12 @@ def importance_weights(probabilities: torch.Tensor, table_size: torch.Tensor,
   weights = (table_size.to(torch.float32) * probabilities.to(torch.float32)).clamp_min(
       1e-12).pow(-exponent)
   return weights / weights.max()
+
+
+def categorical_terms(logits: torch.Tensor,
+                      actions: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+  """Returns (log pi(a | o) [N], entropy [N]) of categorical logits [N, A]."""
+  log_probs = F.log_softmax(logits, dim=-1)
+  log_prob = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+  entropy = -(log_probs.exp() * log_probs).sum(-1)
+  return log_prob, entropy

@@ -221,6 +221,13 @@ def standardize(x: np.ndarray, mask: np.ndarray, mode: str,
 STANDARDIZE_MODES = ('none', 'episode', 'batch')
 
 
+def scatter(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+  """Puts `values` [N] at the True entries of `mask` [B, T] (0 elsewhere, float64)."""
+  padded = np.zeros(mask.shape, np.float64)
+  padded[mask] = values
+  return padded
+
+
 def pad_episodes(episodes: Sequence[Any]) -> EpisodeBatch:
   """Pads whole episodes into an `EpisodeBatch`.
 

@@ -10,7 +10,7 @@ field = config_fields.field
 
 
 @dataclasses.dataclass
-class ActorCriticConfig:
+class ActorCriticConfig(config_fields.EpisodeQueueConfig):
   """Configuration of the advantage actor-critic (A2C) agent.
 
   The defaults are tuned for wall time to solve CartPole
@@ -49,24 +49,13 @@ class ActorCriticConfig:
       'update.', low=1)
 
   # Replay.
-  max_episode_length: int = field(
-      10_000, 'Longest episode the episode adder writes (transitions); a '
-      'longer one raises.', low=1)
-  queue_size: int = field(
-      0, 'Capacity of the Reverb queue in episodes; 0 means '
-      '2 * episodes_per_update.', low=0)
+  max_episode_length: int = config_fields.max_episode_length_field()
+  queue_size: int = config_fields.queue_size_field()
 
   def __post_init__(self):
     self.hidden_sizes = tuple(self.hidden_sizes)
     config_fields.validate(self)
-    if self.queue_size and self.queue_size < self.episodes_per_update:
-      raise ValueError(
-          f'queue_size={self.queue_size} must be 0 or >= episodes_per_update='
-          f'{self.episodes_per_update}: a batch must fit in the queue.')
-
-  @property
-  def table_size(self) -> int:
-    return self.queue_size or 2 * self.episodes_per_update
+    self.check_queue_size()
 
   @property
   def bootstrap_n_step(self) -> Optional[int]:

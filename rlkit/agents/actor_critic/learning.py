@@ -1,22 +1,21 @@
 """The advantage actor-critic (A2C) learner on batches of whole episodes."""
 
-import copy
 import numbers
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Dict, Iterator, Optional
 
 import numpy as np
 import torch
 from torch import nn
 
-from rlkit import core
+from rlkit.agents import learner_base
+from rlkit.agents import losses
 from rlkit.agents import pg_data
 from rlkit.agents.actor_critic import networks as ac_networks
-from rlkit.agents.reinforce import learning as reinforce_learning
 from rlkit.utils import counting
 from rlkit.utils import loggers
 
 
-class ActorCriticLearner(core.Learner):
+class ActorCriticLearner(learner_base.EpisodeLearner):
   """Synchronous advantage actor-critic on `pg_data.EpisodeBatch`es.
 
   Per step, for B episodes: one forward pass gives logits and V(o_t) for every
@@ -68,30 +67,21 @@ class ActorCriticLearner(core.Learner):
     if standardize_advantages not in pg_data.STANDARDIZE_MODES:
       raise ValueError(f'standardize_advantages must be one of {pg_data.STANDARDIZE_MODES}, '
                        f'got {standardize_advantages!r}.')
-    check_real = reinforce_learning.check_real
+    check_real = learner_base.check_real
     self._discount = check_real('discount', discount, 0.0, 1.0)
     check_real('learning_rate', learning_rate, 0.0, low_inclusive=False)
     self._value_cost = check_real('value_cost', value_cost, 0.0)
     self._entropy_cost = check_real('entropy_cost', entropy_cost, 0.0)
-    self._max_gradient_norm = check_real('max_gradient_norm', max_gradient_norm or 0.0, 0.0)
+    max_gradient_norm = check_real('max_gradient_norm', max_gradient_norm or 0.0, 0.0)
     self._network = network
-    self._iterator = iterator
     self._n_step = None if n_step is None else int(n_step)
     self._standardize = standardize_advantages
-    self._counter = counter or counting.Counter(prefix='learner')
-    self._logger = logger or loggers.NoOpLogger()
-    self._network.train()
-    self._params = [p for p in network.parameters() if p.requires_grad]
-    self._optimizer = reinforce_learning.make_adam(self._params, learning_rate)
-    self._num_steps = 0
+    super().__init__({'network': network}, network, iterator, learning_rate=learning_rate,
+                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger)
 
   @property
   def network(self) -> nn.Module:
     return self._network
-
-  @property
-  def num_steps(self) -> int:
-    return self._num_steps
 
   def loss(self, batch: pg_data.EpisodeBatch) -> Dict[str, torch.Tensor]:
     """The loss (key 'loss', differentiable) and metrics of one batch."""
@@ -102,17 +92,16 @@ class ActorCriticLearner(core.Learner):
     is_transition = np.zeros(observation_mask.shape, bool)
     is_transition[:, :-1] = mask
     rows = torch.as_tensor(np.flatnonzero(is_transition[observation_mask]))
-    padded_values = np.zeros(observation_mask.shape, np.float64)
-    padded_values[observation_mask] = values.detach().numpy()
+    padded_values = pg_data.scatter(values.detach().numpy(), observation_mask)
     returns = pg_data.n_step_returns(batch.reward, batch.discount, batch.length,
                                      padded_values, self._discount, self._n_step)[mask]
     values_t = values[rows]
     action = torch.as_tensor(batch.action[mask]).long()
-    log_prob, entropy = reinforce_learning.categorical_terms(logits[rows], action)
+    log_prob, entropy = losses.categorical_terms(logits[rows], action)
     advantage = returns - values_t.detach().numpy()
     value_error = float(np.abs(advantage).mean())
     advantage = pg_data.standardize(
-        reinforce_learning.scatter(advantage, mask), mask, self._standardize)[mask]
+        pg_data.scatter(advantage, mask), mask, self._standardize)[mask]
     policy_loss = -(log_prob * torch.as_tensor(advantage, dtype=log_prob.dtype)).mean()
     value_loss = 0.5 * (torch.as_tensor(returns, dtype=values_t.dtype) - values_t).square().mean()
     entropy_mean = entropy.mean()
@@ -120,46 +109,3 @@ class ActorCriticLearner(core.Learner):
     return {'loss': loss, 'policy_loss': policy_loss.detach(),
             'value_loss': value_loss.detach(), 'value_error': value_error,
             'entropy': entropy_mean.detach()}
-
-  def step(self) -> None:
-    batch = next(self._iterator)
-    metrics = self.loss(batch)
-    self._optimizer.zero_grad(set_to_none=True)
-    metrics['loss'].backward()
-    if self._max_gradient_norm:
-      metrics['gradient_norm'] = nn.utils.clip_grad_norm_(
-          self._params, self._max_gradient_norm, foreach=True)
-    self._optimizer.step()
-    self._num_steps += 1
-    counts = self._counter.increment(steps=1)
-    metrics['loss'] = metrics['loss'].detach()
-    metrics['batch_episodes'] = batch.num_episodes
-    metrics['batch_steps'] = batch.num_steps
-    metrics['batch_return_mean'] = float(batch.reward.sum(axis=1).mean())
-    metrics.update(counts)
-    self._logger.write(metrics)
-
-  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a copy of the whole network's state dict (both heads)."""
-    variables = []
-    for name in names:
-      if name != 'policy':
-        raise ValueError(f"Unknown variables {name!r}: {type(self).__name__} provides ['policy'].")
-      variables.append({k: v.detach().clone() for k, v in self._network.state_dict().items()})
-    return variables
-
-  def save(self) -> Dict[str, Any]:
-    """Network, optimizer state and step count (copies)."""
-    return {
-        'network': copy.deepcopy(self._network.state_dict()),
-        'optimizer': copy.deepcopy(self._optimizer.state_dict()),
-        'num_steps': self._num_steps,
-    }
-
-  def restore(self, state: Mapping[str, Any]) -> None:
-    missing = {'network', 'optimizer', 'num_steps'} - set(state)
-    if missing:
-      raise ValueError(f'{type(self).__name__}.restore: state lacks {sorted(missing)}.')
-    self._network.load_state_dict(state['network'])
-    self._optimizer.load_state_dict(state['optimizer'])
-    self._num_steps = int(state['num_steps'])

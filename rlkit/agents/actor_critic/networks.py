@@ -13,6 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from rlkit import specs
+from rlkit.agents.dqn import networks as dqn_networks
 from rlkit.agents.reinforce import networks as pg_networks
 
 
@@ -34,13 +35,13 @@ class ActorCriticNetwork(nn.Module):
     self.shared_torso = bool(shared_torso)
     observations = environment_spec.observations
     if self.shared_torso:
-      self.torso, torso_size = pg_networks.make_torso(observations)
-      self.body = pg_networks.MLP(torso_size, hidden_sizes, activate_final=True)
+      self.torso, torso_size = dqn_networks.make_torso(observations)
+      self.body = dqn_networks.MLP(torso_size, hidden_sizes, activate_final=True)
       self.policy_head = nn.Linear(hidden_sizes[-1], num_actions)
       self.value_head = nn.Linear(hidden_sizes[-1], 1)
     else:
-      policy_torso, policy_size = pg_networks.make_torso(observations)
-      value_torso, value_size = pg_networks.make_torso(observations)
+      policy_torso, policy_size = dqn_networks.make_torso(observations)
+      value_torso, value_size = dqn_networks.make_torso(observations)
       self.policy = pg_networks.PolicyNetwork(
           policy_torso, policy_size, hidden_sizes, num_actions)
       self.critic = pg_networks.ValueNetwork(value_torso, value_size, hidden_sizes)

@@ -1,6 +1,6 @@
-"""Q-networks built from an environment spec.
+"""Q-networks built from an environment spec, and the torsos and MLP all agents use.
 
-`make_q_network` picks the torso from the observation spec:
+`make_torso` picks the torso from the observation spec:
 
 - a scalar integer observation (GridWorld `STATE_INDEX`) is one-hot encoded
   inside the network (`OneHot`), so no wrapper is needed; its number of
@@ -25,19 +25,31 @@ from rlkit import specs
 
 
 class MLP(nn.Module):
-  """Linear layers with ReLU between them (not after the last one).
+  """Linear layers with ReLU (and optional dropout) between them.
 
+  Dropout follows every hidden activation and is active in training mode
+  only, as in seed 001's policy network (linear, dropout 0.6, ReLU, linear).
   The forward pass calls `F.linear` directly rather than a `Sequential` of
   modules, which halves its cost for the one-observation calls of actors.
+
+  Args:
+    input_size: features in.
+    layer_sizes: output sizes of the linear layers.
+    activate_final: ReLU (and dropout) after the last layer too.
+    dropout: dropout rate in [0, 1).
   """
 
   def __init__(self, input_size: int, layer_sizes: Sequence[int],
-               activate_final: bool = False):
+               activate_final: bool = False, dropout: float = 0.0):
     super().__init__()
+    if not 0.0 <= dropout < 1.0:
+      raise ValueError(f'dropout must be in [0, 1), got {dropout!r}.')
     sizes = [int(input_size)] + [int(s) for s in layer_sizes]
     self.layers = nn.ModuleList(
         nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1))
+    self.dropout = float(dropout)
     self._activate_final = activate_final
+    self.output_size = sizes[-1]
 
   def forward(self, x: torch.Tensor) -> torch.Tensor:
     last = len(self.layers) - 1
@@ -45,6 +57,8 @@ class MLP(nn.Module):
       x = F.linear(x, layer.weight, layer.bias)
       if i < last or self._activate_final:
         x = F.relu(x)
+        if self.dropout and self.training:
+          x = F.dropout(x, self.dropout, training=True)
     return x
 
 
@@ -127,6 +141,27 @@ def _num_values(spec) -> int:
       f'BoundedArray) to be one-hot encoded, got {spec!r}.')
 
 
+def make_torso(observation_spec,
+               conv_channels: Sequence[int] = (32, 64)) -> Tuple[nn.Module, int]:
+  """Returns (torso, feature size) for a single-array observation spec.
+
+  Args:
+    observation_spec: the environment's observation spec.
+    conv_channels: the two conv layers' channels for image observations.
+  """
+  if not hasattr(observation_spec, 'shape') or not hasattr(observation_spec, 'dtype'):
+    raise TypeError(
+        f'Networks need a single array observation spec, got {observation_spec!r}.')
+  shape = tuple(observation_spec.shape)
+  if np.issubdtype(observation_spec.dtype, np.integer) and int(np.prod(shape)) == 1:
+    num_values = _num_values(observation_spec)
+    return OneHot(num_values), num_values
+  if len(shape) == 3:
+    torso = GridConvTorso(shape, conv_channels)
+    return torso, torso.output_size
+  return Flatten(), int(np.prod(shape)) if shape else 1
+
+
 def make_q_network(environment_spec: specs.EnvironmentSpec,
                    hidden_sizes: Sequence[int] = (64, 64),
                    conv_channels: Sequence[int] = (32, 64)) -> QNetwork:
@@ -147,16 +182,5 @@ def make_q_network(environment_spec: specs.EnvironmentSpec,
     if not isinstance(size, numbers.Integral) or size < 1:
       raise ValueError(f'hidden_sizes must be positive integers, got {tuple(hidden_sizes)}.')
   num_actions = num_actions_of(environment_spec.actions)
-  obs_spec = environment_spec.observations
-  if not hasattr(obs_spec, 'shape') or not hasattr(obs_spec, 'dtype'):
-    raise TypeError(f'Q-networks need a single array observation spec, got {obs_spec!r}.')
-  shape = tuple(obs_spec.shape)
-  if np.issubdtype(obs_spec.dtype, np.integer) and int(np.prod(shape)) == 1:
-    num_values = _num_values(obs_spec)
-    torso, torso_size = OneHot(num_values), num_values
-  elif len(shape) == 3:
-    torso = GridConvTorso(shape, conv_channels)
-    torso_size = torso.output_size
-  else:
-    torso, torso_size = Flatten(), int(np.prod(shape)) if shape else 1
+  torso, torso_size = make_torso(environment_spec.observations, conv_channels)
   return QNetwork(torso, torso_size, hidden_sizes, num_actions)

@@ -1,54 +1,19 @@
 """The REINFORCE learner: Monte-Carlo policy gradient on whole episodes."""
 
-import copy
-import numbers
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Dict, Iterator, Optional
 
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from rlkit import core
+from rlkit.agents import learner_base
+from rlkit.agents import losses
 from rlkit.agents import pg_data
 from rlkit.utils import counting
 from rlkit.utils import loggers
 
 
-def make_adam(params, learning_rate: float) -> torch.optim.Optimizer:
-  """Adam, fused on CPU when this torch supports it."""
-  try:
-    return torch.optim.Adam(params, lr=learning_rate, fused=True)
-  except (RuntimeError, TypeError, ValueError):
-    return torch.optim.Adam(params, lr=learning_rate, foreach=True)
-
-
-def check_real(name: str, value: Any, low: float, high: float = float('inf'),
-               low_inclusive: bool = True) -> float:
-  ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and
-        (value >= low if low_inclusive else value > low) and value <= high)
-  if not ok:
-    left = '[' if low_inclusive else '('
-    raise ValueError(f'{name} must be a number in {left}{low}, {high}], got {value!r}.')
-  return float(value)
-
-
-def categorical_terms(logits: torch.Tensor, actions: torch.Tensor):
-  """Returns (log pi(a | o) [N], entropy [N]) of categorical logits [N, A]."""
-  log_probs = F.log_softmax(logits, dim=-1)
-  log_prob = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-  entropy = -(log_probs.exp() * log_probs).sum(-1)
-  return log_prob, entropy
-
-
-def scatter(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-  """Puts `values` [N] at the True entries of `mask` [B, T] (0 elsewhere)."""
-  padded = np.zeros(mask.shape, np.float64)
-  padded[mask] = values
-  return padded
-
-
-class REINFORCELearner(core.Learner):
+class REINFORCELearner(learner_base.EpisodeLearner):
   """REINFORCE on batches of whole episodes (`pg_data.EpisodeBatch`).
 
   Per step, for B episodes: G_t = sum_{n >= t} gamma^(n-t) r_n; the
@@ -101,22 +66,20 @@ class REINFORCELearner(core.Learner):
     if standardize_returns not in pg_data.STANDARDIZE_MODES:
       raise ValueError(f'standardize_returns must be one of {pg_data.STANDARDIZE_MODES}, '
                        f'got {standardize_returns!r}.')
+    check_real = learner_base.check_real
     self._discount = check_real('discount', discount, 0.0, 1.0)
     check_real('learning_rate', learning_rate, 0.0, low_inclusive=False)
     self._baseline_cost = check_real('baseline_cost', baseline_cost, 0.0)
     self._entropy_cost = check_real('entropy_cost', entropy_cost, 0.0)
-    self._max_gradient_norm = check_real('max_gradient_norm', max_gradient_norm or 0.0, 0.0)
+    max_gradient_norm = check_real('max_gradient_norm', max_gradient_norm or 0.0, 0.0)
     self._policy = policy_network
     self._baseline = baseline_network
-    self._iterator = iterator
     self._standardize = standardize_returns
-    self._counter = counter or counting.Counter(prefix='learner')
-    self._logger = logger or loggers.NoOpLogger()
-    self._policy.train()
-    modules = [self._policy] + ([self._baseline] if self._baseline is not None else [])
-    self._params = [p for m in modules for p in m.parameters() if p.requires_grad]
-    self._optimizer = make_adam(self._params, learning_rate)
-    self._num_steps = 0
+    networks = {'policy_network': policy_network}
+    if baseline_network is not None:
+      networks['baseline_network'] = baseline_network
+    super().__init__(networks, policy_network, iterator, learning_rate=learning_rate,
+                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger)
 
   @property
   def policy_network(self) -> nn.Module:
@@ -126,10 +89,6 @@ class REINFORCELearner(core.Learner):
   def baseline_network(self) -> Optional[nn.Module]:
     return self._baseline
 
-  @property
-  def num_steps(self) -> int:
-    return self._num_steps
-
   def loss(self, batch: pg_data.EpisodeBatch) -> Dict[str, torch.Tensor]:
     """The loss (key 'loss', differentiable) and metrics of one batch."""
     mask = batch.mask
@@ -137,7 +96,7 @@ class REINFORCELearner(core.Learner):
         batch.reward, batch.discount, batch.length, self._discount)[mask]
     observation = torch.as_tensor(batch.observation[:, :-1][mask])
     action = torch.as_tensor(batch.action[mask]).long()
-    log_prob, entropy = categorical_terms(self._policy(observation), action)
+    log_prob, entropy = losses.categorical_terms(self._policy(observation), action)
     metrics = {}
     advantage = returns
     baseline_loss = None
@@ -148,7 +107,8 @@ class REINFORCELearner(core.Learner):
       advantage = returns - values.detach().numpy()
       metrics['value_loss'] = baseline_loss.detach()
       metrics['value_error'] = float(np.abs(advantage).mean())
-    advantage = pg_data.standardize(scatter(advantage, mask), mask, self._standardize)[mask]
+    advantage = pg_data.standardize(
+        pg_data.scatter(advantage, mask), mask, self._standardize)[mask]
     advantage_t = torch.as_tensor(advantage, dtype=log_prob.dtype)
     policy_loss = -(log_prob * advantage_t).mean()
     entropy_mean = entropy.mean()
@@ -160,54 +120,3 @@ class REINFORCELearner(core.Learner):
     metrics.update(loss=loss, policy_loss=policy_loss.detach(),
                    entropy=entropy_mean.detach())
     return metrics
-
-  def step(self) -> None:
-    batch = next(self._iterator)
-    metrics = self.loss(batch)
-    self._optimizer.zero_grad(set_to_none=True)
-    metrics['loss'].backward()
-    if self._max_gradient_norm:
-      metrics['gradient_norm'] = nn.utils.clip_grad_norm_(
-          self._params, self._max_gradient_norm, foreach=True)
-    self._optimizer.step()
-    self._num_steps += 1
-    counts = self._counter.increment(steps=1)
-    metrics['loss'] = metrics['loss'].detach()
-    metrics['batch_episodes'] = batch.num_episodes
-    metrics['batch_steps'] = batch.num_steps
-    metrics['batch_return_mean'] = float(batch.reward.sum(axis=1).mean())
-    metrics.update(counts)
-    self._logger.write(metrics)
-
-  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a copy of the policy network's state dict."""
-    variables = []
-    for name in names:
-      if name != 'policy':
-        raise ValueError(f"Unknown variables {name!r}: {type(self).__name__} provides ['policy'].")
-      variables.append({k: v.detach().clone() for k, v in self._policy.state_dict().items()})
-    return variables
-
-  def save(self) -> Dict[str, Any]:
-    """Networks, optimizer state and step count (copies)."""
-    state = {
-        'policy_network': copy.deepcopy(self._policy.state_dict()),
-        'optimizer': copy.deepcopy(self._optimizer.state_dict()),
-        'num_steps': self._num_steps,
-    }
-    if self._baseline is not None:
-      state['baseline_network'] = copy.deepcopy(self._baseline.state_dict())
-    return state
-
-  def restore(self, state: Mapping[str, Any]) -> None:
-    required = {'policy_network', 'optimizer', 'num_steps'}
-    if self._baseline is not None:
-      required.add('baseline_network')
-    missing = required - set(state)
-    if missing:
-      raise ValueError(f'{type(self).__name__}.restore: state lacks {sorted(missing)}.')
-    self._policy.load_state_dict(state['policy_network'])
-    if self._baseline is not None:
-      self._baseline.load_state_dict(state['baseline_network'])
-    self._optimizer.load_state_dict(state['optimizer'])
-    self._num_steps = int(state['num_steps'])

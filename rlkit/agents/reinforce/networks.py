@@ -1,77 +1,20 @@
 """Categorical policy and state-value networks built from an environment spec.
 
-The torso follows the observation spec as the Q-networks do (see
-`rlkit.agents.dqn.networks`): scalar integer observations are one-hot encoded,
-H x W x C images go through the GridWorld conv torso, anything else is
-flattened. An MLP head maps the features to logits (policy) or to one value.
+The torso follows the observation spec as the Q-networks' does
+(`rlkit.agents.dqn.networks.make_torso`): scalar integer observations are
+one-hot encoded, H x W x C images go through the GridWorld conv torso,
+anything else is flattened. An MLP head maps the features to logits (policy)
+or to one value.
 """
 
 import numbers
 from typing import Sequence, Tuple
 
-import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 from rlkit import specs
 from rlkit.agents.dqn import networks as dqn_networks
-
-
-class MLP(nn.Module):
-  """Linear layers with ReLU (and optional dropout) between them.
-
-  Dropout follows every hidden activation and is active in training mode only,
-  as in seed 001's policy network (linear, dropout 0.6, ReLU, linear). The
-  forward pass calls `F.linear` directly: it is the actors' per-step cost.
-  """
-
-  def __init__(self, input_size: int, layer_sizes: Sequence[int],
-               dropout: float = 0.0, activate_final: bool = False):
-    super().__init__()
-    if not 0.0 <= dropout < 1.0:
-      raise ValueError(f'dropout must be in [0, 1), got {dropout!r}.')
-    sizes = [int(input_size)] + [int(s) for s in layer_sizes]
-    self.layers = nn.ModuleList(
-        nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1))
-    self.dropout = float(dropout)
-    self._activate_final = activate_final
-    self.output_size = sizes[-1]
-
-  def forward(self, x: torch.Tensor) -> torch.Tensor:
-    last = len(self.layers) - 1
-    for i, layer in enumerate(self.layers):
-      x = F.linear(x, layer.weight, layer.bias)
-      if i < last or self._activate_final:
-        x = F.relu(x)
-        if self.dropout and self.training:
-          x = F.dropout(x, self.dropout, training=True)
-    return x
-
-
-def _num_values(spec) -> int:
-  if isinstance(spec, specs.DiscreteArray):
-    return int(spec.num_values)
-  if isinstance(spec, specs.BoundedArray):
-    return int(np.max(spec.maximum)) + 1
-  raise TypeError(
-      f'An integer observation needs a bounded spec (DiscreteArray or '
-      f'BoundedArray) to be one-hot encoded, got {spec!r}.')
-
-
-def make_torso(observation_spec) -> Tuple[nn.Module, int]:
-  """Returns (torso, feature size) for a single-array observation spec."""
-  if not hasattr(observation_spec, 'shape') or not hasattr(observation_spec, 'dtype'):
-    raise TypeError(
-        f'Policy networks need a single array observation spec, got {observation_spec!r}.')
-  shape = tuple(observation_spec.shape)
-  if np.issubdtype(observation_spec.dtype, np.integer) and int(np.prod(shape)) == 1:
-    num_values = _num_values(observation_spec)
-    return dqn_networks.OneHot(num_values), num_values
-  if len(shape) == 3:
-    torso = dqn_networks.GridConvTorso(shape)
-    return torso, torso.output_size
-  return dqn_networks.Flatten(), int(np.prod(shape)) if shape else 1
 
 
 def num_actions_of(action_spec) -> int:
@@ -98,7 +41,8 @@ class PolicyNetwork(nn.Module):
                dropout: float = 0.0):
     super().__init__()
     self.torso = torso
-    self.head = MLP(torso_size, list(hidden_sizes) + [num_actions], dropout)
+    self.head = dqn_networks.MLP(torso_size, list(hidden_sizes) + [num_actions],
+                                 dropout=dropout)
     self.num_actions = int(num_actions)
 
   def forward(self, observation: torch.Tensor) -> torch.Tensor:
@@ -112,7 +56,7 @@ class ValueNetwork(nn.Module):
                hidden_sizes: Sequence[int]):
     super().__init__()
     self.torso = torso
-    self.head = MLP(torso_size, list(hidden_sizes) + [1])
+    self.head = dqn_networks.MLP(torso_size, list(hidden_sizes) + [1])
 
   def forward(self, observation: torch.Tensor) -> torch.Tensor:
     return self.head(self.torso(observation)).squeeze(-1)
@@ -131,7 +75,7 @@ def make_policy_network(environment_spec: specs.EnvironmentSpec,
   """A categorical policy (logits) for the spec's observations and actions."""
   _check_spec(environment_spec)
   hidden_sizes = check_hidden_sizes(hidden_sizes)
-  torso, torso_size = make_torso(environment_spec.observations)
+  torso, torso_size = dqn_networks.make_torso(environment_spec.observations)
   return PolicyNetwork(torso, torso_size, hidden_sizes,
                        num_actions_of(environment_spec.actions), dropout)
 
@@ -141,5 +85,5 @@ def make_value_network(environment_spec: specs.EnvironmentSpec,
   """A state-value network V(o) for the spec's observations."""
   _check_spec(environment_spec)
   hidden_sizes = check_hidden_sizes(hidden_sizes)
-  torso, torso_size = make_torso(environment_spec.observations)
+  torso, torso_size = dqn_networks.make_torso(environment_spec.observations)
   return ValueNetwork(torso, torso_size, hidden_sizes)

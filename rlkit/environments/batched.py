@@ -72,6 +72,17 @@ class BatchedEnvironmentBase(dm_env.Environment, abc.ABC):
   def render(self, index: int = 0):
     """Renders copy `index`."""
 
+  def _check_actions(self, actions, started: bool) -> np.ndarray:
+    """`actions` as an array with one action per copy, or an error."""
+    if not started:
+      raise RuntimeError(f'{type(self).__name__}.step() called before reset().')
+    actions = np.asarray(actions)
+    if actions.shape[:1] != (self.num_envs,):
+      raise ValueError(
+          f'Expected one action per copy, shape ({self.num_envs}, ...), got an '
+          f'array of shape {actions.shape}.')
+    return actions
+
   def observation_spec(self) -> specs.Array:
     return batch_spec(self.single_environment_spec().observations, self.num_envs)
 
@@ -138,13 +149,7 @@ class BatchedEnvironment(BatchedEnvironmentBase):
     return self._stack(timesteps)
 
   def step(self, actions) -> dm_env.TimeStep:
-    if not self._started:
-      raise RuntimeError('BatchedEnvironment.step() called before reset().')
-    actions = np.asarray(actions)
-    if actions.shape[:1] != (self._num_envs,):
-      raise ValueError(
-          f'Expected one action per copy, shape ({self._num_envs}, ...), got an '
-          f'array of shape {actions.shape}.')
+    actions = self._check_actions(actions, self._started)
     timesteps = []
     for i, env in enumerate(self._envs):
       if self._needs_reset[i]:

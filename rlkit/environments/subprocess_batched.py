@@ -171,13 +171,7 @@ class SubprocessBatchedEnvironment(batched.BatchedEnvironmentBase):
     return timestep
 
   def step(self, actions) -> dm_env.TimeStep:
-    if not self._started:
-      raise RuntimeError('SubprocessBatchedEnvironment.step() called before reset().')
-    actions = np.asarray(actions)
-    if actions.shape[:1] != (self._num_envs,):
-      raise ValueError(
-          f'Expected one action per copy, shape ({self._num_envs}, ...), got an '
-          f'array of shape {actions.shape}.')
+    actions = self._check_actions(actions, self._started)
     self._send_all('step', np.split(actions, np.cumsum(self._sizes)[:-1]))
     return _concatenate(self._receive_all('step'))
 

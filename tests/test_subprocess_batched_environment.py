@@ -138,6 +138,14 @@ def test_a_copy_that_cannot_be_built_fails_the_constructor():
   assert any("during 'start'" in note for note in info.value.__notes__)
 
 
+def test_workers_ignore_ctrl_c_so_the_parent_can_still_checkpoint(cartpoles):
+  cartpoles.reset()
+  for process in cartpoles._processes:  # pylint: disable=protected-access
+    os.kill(process.pid, signal.SIGINT)
+  assert len(cartpoles.get_rng_state()) == 3
+  assert cartpoles.step(np.zeros(3, np.int64)).observation.shape == (3, 4)
+
+
 def test_a_dead_worker_is_reported_not_waited_for():
   env = subprocess_batched.SubprocessBatchedEnvironment(
       fixed_length_copy, num_envs=2, seed=0, num_processes=2, timeout_s=30)

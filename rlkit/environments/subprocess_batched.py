@@ -19,6 +19,7 @@ threads), so `make_env` must be picklable: a module-level function or a
 
 import multiprocessing
 import pickle
+import signal
 import traceback
 from multiprocessing import connection
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -44,7 +45,13 @@ def _error(error: Exception):
 def _worker(conn: connection.Connection,
             make_env: Callable[[Optional[int]], dm_env.Environment],
             seeds: Sequence[Optional[int]]) -> None:
-  """Serves (command, argument) requests on `conn` until 'close'."""
+  """Serves (command, argument) requests on `conn` until 'close'.
+
+  Ctrl-C reaches every process of the terminal's group: the worker ignores
+  it, so that the parent can still read the copies' states for its final
+  checkpoint; it ends when the parent closes it or goes away.
+  """
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
   try:
     environment = batched.BatchedEnvironment([make_env(s) for s in seeds])
   except Exception as e:  # pylint: disable=broad-except

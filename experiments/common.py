@@ -48,6 +48,7 @@ from rlkit import specs
 from rlkit.agents import config_fields
 from rlkit.environments import batched
 from rlkit.environments import subprocess_batched
+from rlkit.utils import background
 from rlkit.utils import checkpointing
 from rlkit.utils import counting
 from rlkit.utils import loggers
@@ -535,12 +536,17 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
   loop = loop_class(environment, agent, counter=counting.Counter(counter, prefix='actor'),
                     logger=loggers.NoOpLogger(), label='train')
 
-  def save_checkpoint() -> str:
+  writer = background.BackgroundJob('checkpoint')
+
+  def save_checkpoint(in_background: bool = False) -> Optional[str]:
+    """Writes the replay tables, then the agent's checkpoint; returns its path.
+
+    The state is taken now; with `in_background` the (slow, for large
+    replays) writes happen in a thread while training goes on, and the path
+    is not returned. The replay may then hold a few more items than the
+    agent has seen, as when a run is killed between the two writes.
+    """
     counts = counter.get_counts()
-    replay_checkpoint = None
-    server = getattr(agent, 'replay_server', None)
-    if server is not None:
-      replay_checkpoint = server.checkpoint()
     state = {
         'format': CHECKPOINT_FORMAT,
         'agent_name': agent_name,
@@ -552,12 +558,22 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
         'environment_rng': _environment_rng_state(environment),
         'eval_environment_rng': _environment_rng_state(eval_environment),
     }
-    path = checkpointer.save(
-        state, int(counts['actor_steps']),
-        metadata={'agent': agent_name, 'env': FLAGS.env, 'actor_steps': counts['actor_steps'],
-                  'learner_steps': counts.get('learner_steps', 0),
-                  'replay_checkpoint': replay_checkpoint})
-    return path
+    server = getattr(agent, 'replay_server', None)
+
+    def write() -> str:
+      replay_checkpoint = server.checkpoint() if server is not None else None
+      return checkpointer.save(
+          state, int(counts['actor_steps']),
+          metadata={'agent': agent_name, 'env': FLAGS.env,
+                    'actor_steps': counts['actor_steps'],
+                    'learner_steps': counts.get('learner_steps', 0),
+                    'replay_checkpoint': replay_checkpoint})
+
+    if in_background:
+      writer.submit(write)
+      return None
+    writer.wait()
+    return write()
 
   def budget_done(counts: Mapping[str, Any]) -> bool:
     if FLAGS.num_episodes is not None:
@@ -574,7 +590,7 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
   interrupted = False
   start = time.monotonic()
 
-  with signals.Terminator() as terminator:
+  with writer, signals.Terminator() as terminator:
     solved = False
     while not budget_done(counts) and not terminator.requested and not solved:
       rows = loop.step() if batched_run else [loop.run_episode()]
@@ -594,7 +610,7 @@ def _train(agent_name, config, factory, agent, environment, eval_environment, sp
       due_time = (FLAGS.checkpoint_every_seconds > 0 and
                   time.monotonic() - last_ckpt_time >= FLAGS.checkpoint_every_seconds)
       if due_steps or due_time:
-        last_checkpoint = save_checkpoint()
+        save_checkpoint(in_background=True)
         last_ckpt_time = time.monotonic()
         if next_ckpt is not None:
           next_ckpt = (steps // ckpt_every + 1) * ckpt_every

@@ -166,3 +166,5 @@ def test_environment_factory_builds_seeded_copies():
   a, b = make(5).reset(), make(5).reset()
   np.testing.assert_array_equal(a.observation, b.observation)
   assert a.step_type == dm_env.StepType.FIRST
+  with pytest.raises(TypeError, match='name must be a non-empty string .* got 3'):
+    factory.EnvironmentFactory(3)

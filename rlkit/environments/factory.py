@@ -191,6 +191,9 @@ class EnvironmentFactory:
   """
 
   def __init__(self, name: str, **kwargs: Any):
+    if not isinstance(name, str) or not name:
+      raise TypeError(f'name must be a non-empty string such as {_known_forms()}; '
+                      f'got {name!r}.')
     self.name = name
     self.kwargs = kwargs
 

@@ -35,9 +35,13 @@ class AgentBase(core.Actor, core.VariableSource, core.Saveable):
     learner: trained by `update()`; also the agent's VariableSource.
     resources: closed by `close()` in reverse order, via their `close()` or
       `stop()`.
+    replay_server: the in-process `ReplayServer`, if any (runners checkpoint
+      its tables through it).
+    networks: the networks the learner trains (and the actor shares).
   """
 
-  def __init__(self, actor: core.Actor, learner: core.Learner, resources: Sequence[Any]):
+  def __init__(self, actor: core.Actor, learner: core.Learner, resources: Sequence[Any],
+               replay_server: Optional[Any] = None, networks: Any = None):
     if not isinstance(actor, core.Actor):
       raise TypeError(f'actor must be an rlkit Actor, got {type(actor).__name__}.')
     if not isinstance(learner, core.Learner):
@@ -45,6 +49,8 @@ class AgentBase(core.Actor, core.VariableSource, core.Saveable):
     self._actor = actor
     self._learner = learner
     self._resources = list(resources)
+    self._replay_server = replay_server
+    self._networks = networks
     self._num_observations = 0
     self._num_learner_steps = 0
 
@@ -55,6 +61,14 @@ class AgentBase(core.Actor, core.VariableSource, core.Saveable):
   @property
   def learner(self) -> core.Learner:
     return self._learner
+
+  @property
+  def replay_server(self) -> Optional[Any]:
+    return self._replay_server
+
+  @property
+  def networks(self) -> Any:
+    return self._networks
 
   @property
   def num_observations(self) -> int:
@@ -158,8 +172,7 @@ class Agent(AgentBase):
       iterators nor `can_sample`, the learner always steps.
     resources: closed by `close()` in reverse order (iterators, then the
       replay server), via their `close()` or `stop()`.
-    replay_server: the in-process `ReplayServer`, if any (launchers checkpoint
-      its tables through it).
+    replay_server, networks: see `AgentBase`.
   """
 
   def __init__(self, actor: core.Actor, learner: core.Learner, *,
@@ -167,8 +180,8 @@ class Agent(AgentBase):
                batch_size: int, iterators: Sequence[Any] = (),
                can_sample: Optional[Callable[[], bool]] = None,
                resources: Sequence[Any] = (),
-               replay_server: Optional[Any] = None):
-    super().__init__(actor, learner, resources)
+               replay_server: Optional[Any] = None, networks: Any = None):
+    super().__init__(actor, learner, resources, replay_server, networks)
     if not isinstance(min_observations, numbers.Integral) or min_observations < 0:
       raise ValueError(
           f'min_observations must be a non-negative integer, got {min_observations!r}.')
@@ -185,12 +198,7 @@ class Agent(AgentBase):
     if can_sample is not None and not callable(can_sample):
       raise TypeError(f'can_sample must be callable or None, got {can_sample!r}.')
     self._can_sample = can_sample
-    self._replay_server = replay_server
     self._budget = 0.0
-
-  @property
-  def replay_server(self) -> Optional[Any]:
-    return self._replay_server
 
   @property
   def learner_steps_per_observation(self) -> float:

@@ -8,7 +8,7 @@ episodes and runs one learner step per `episodes_per_update` of them.
 """
 
 import numbers
-from typing import Any, Dict, Mapping, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import dm_env
 import numpy as np
@@ -37,19 +37,31 @@ class OnPolicyAgent(agent_lib.AgentBase):
   Args:
     actor: the collecting actor (its adder writes whole episodes).
     learner: consumes `episodes_per_update` episodes per step.
-    episodes_per_update: finished episodes per learner step.
+    episodes_per_update: items (finished episodes, or rollouts) per learner step.
+    item_every_steps: None: an item is a finished episode; n: the adder writes
+      an item (a rollout) every n transitions of each copy, so every n-th
+      transition a copy observes ends one item.
     resources: closed by `close()` in reverse order (e.g. the episode reader,
       then the replay server), via their `close()` or `stop()`.
+    replay_server, networks: see `AgentBase`.
   """
 
   def __init__(self, actor: core.Actor, learner: core.Learner, *,
-               episodes_per_update: int = 1, resources: Sequence[Any] = ()):
-    super().__init__(actor, learner, resources)
+               episodes_per_update: int = 1, item_every_steps: Optional[int] = None,
+               resources: Sequence[Any] = (), replay_server: Optional[Any] = None,
+               networks: Any = None):
+    super().__init__(actor, learner, resources, replay_server, networks)
     if (not isinstance(episodes_per_update, numbers.Integral) or
         isinstance(episodes_per_update, bool) or episodes_per_update < 1):
       raise ValueError(
           f'episodes_per_update must be a positive integer, got {episodes_per_update!r}.')
+    if item_every_steps is not None and (
+        not isinstance(item_every_steps, numbers.Integral) or item_every_steps < 1):
+      raise ValueError(
+          f'item_every_steps must be None or a positive integer, got {item_every_steps!r}.')
     self._episodes_per_update = int(episodes_per_update)
+    self._item_every_steps = item_every_steps
+    self._copy_steps: Optional[np.ndarray] = None
     self._pending_episodes = 0
     self._num_episodes = 0
 
@@ -67,7 +79,19 @@ class OnPolicyAgent(agent_lib.AgentBase):
       num_moved, num_finished = 1, int(next_timestep.last())
     self._num_observations += num_moved
     self._num_episodes += num_finished
-    self._pending_episodes += num_finished
+    if self._item_every_steps is None:
+      self._pending_episodes += num_finished
+    else:
+      self._pending_episodes += self._count_rollouts(step_type)
+
+  def _count_rollouts(self, step_type: Any) -> int:
+    """Items completed by this step: one per copy whose transitions reach a multiple of n."""
+    moved = np.atleast_1d(np.asarray(step_type) != _FIRST)
+    if self._copy_steps is None or self._copy_steps.shape != moved.shape:
+      self._copy_steps = np.zeros(moved.shape, np.int64)
+    self._copy_steps += moved
+    done = moved & (self._copy_steps % self._item_every_steps == 0)
+    return int(np.count_nonzero(done))
 
   def _learner_step_due(self) -> bool:
     return self._pending_episodes >= self._episodes_per_update

@@ -1,0 +1,349 @@
+"""The single-process runner: train, evaluate, checkpoint and resume any builder's agent.
+
+    result = run_experiment(config, eval_every=5_000, num_eval_episodes=10)
+
+One call makes the environments and the run directory (`run.json`,
+`flags.txt` from a launcher, `logs/`, `checkpoints/`, `videos/`, `plots/`),
+the agent (`local_layout.make_local_agent`) and an evaluator; trains until
+the budget, evaluating every `eval_every` actor steps; checkpoints
+periodically (in the background) and on SIGTERM/SIGINT; resumes from the
+newest checkpoint of an existing run directory; and at the end writes a
+video of the greedy policy and the plots. No absl: callable from a notebook.
+"""
+
+import dataclasses
+import os
+import sys
+import time
+from typing import Any, Dict, Mapping, Optional
+
+from rlkit import batched_environment_loop
+from rlkit import environment_loop
+from rlkit import evaluation
+from rlkit.agents import registry
+from rlkit.environments import batched
+from rlkit.experiments import config as config_lib
+from rlkit.experiments import environments as environments_lib
+from rlkit.experiments import local_layout
+from rlkit.experiments import outputs
+from rlkit.experiments import run_checkpoints
+from rlkit.experiments import run_directory
+from rlkit.experiments import run_loggers
+from rlkit.experiments import schedule_horizon
+from rlkit.utils import background
+from rlkit.utils import counting
+from rlkit.utils import loggers
+from rlkit.utils import rng
+from rlkit.utils import signals
+
+
+@dataclasses.dataclass
+class ExperimentResult:
+  run_dir: str
+  final_evaluation: Optional[Dict[str, Any]]
+  checkpoint: Optional[str]
+  video: Optional[str]
+  plots: Dict[str, str]
+  counts: Dict[str, Any]
+  interrupted: bool
+  training_seconds: float = 0.0
+  total_seconds: float = 0.0
+
+
+class ActorMetrics:
+  """An observer adding the actor's `get_metrics()` (e.g. epsilon) to every training row."""
+
+  def __init__(self, actor: Any):
+    self._get_metrics = getattr(actor, 'get_metrics', None)
+
+  def observe_first(self, env, timestep) -> None:
+    del env, timestep
+
+  def observe(self, env, timestep, action) -> None:
+    del env, timestep, action
+
+  def get_metrics(self) -> Mapping[str, Any]:
+    return dict(self._get_metrics()) if callable(self._get_metrics) else {}
+
+
+def agent_name_of(config: config_lib.ExperimentConfig) -> str:
+  if config.agent_name:
+    return config.agent_name
+  return registry.name_of(config.builder)
+
+
+def run_experiment(config: config_lib.ExperimentConfig, eval_every: Optional[int] = None,
+                   num_eval_episodes: Optional[int] = None) -> ExperimentResult:
+  """Runs `config` in this process (see the module docstring).
+
+  Args:
+    config: the experiment.
+    eval_every: actor steps between evaluations (overrides config.evaluation.every_steps).
+    num_eval_episodes: episodes per evaluation (overrides config.evaluation.episodes).
+
+  Raises:
+    run_directory.RunDirectoryError: the run directory is another run's, or unwritable.
+    ValueError: the agent cannot act in the environment's spec.
+  """
+  if not isinstance(config, config_lib.ExperimentConfig):
+    raise TypeError(f'config must be an ExperimentConfig, got {type(config).__name__}.')
+  overrides = {}
+  if eval_every is not None:
+    overrides['every_steps'] = eval_every
+  if num_eval_episodes is not None:
+    overrides['episodes'] = num_eval_episodes
+  if overrides:
+    config = dataclasses.replace(
+        config, evaluation=dataclasses.replace(config.evaluation, **overrides))
+  return _Run(config).run()
+
+
+class _Run:
+  """One call of `run_experiment`: the pieces, built in order and closed in reverse."""
+
+  def __init__(self, config: config_lib.ExperimentConfig):
+    self.config = config
+    self.name = agent_name_of(config)
+    self.started = time.monotonic()
+
+  def _print(self, text: str) -> None:
+    print(f'[{self.name}] {text}', flush=True)
+
+  def run(self) -> ExperimentResult:
+    c = self.config
+    environment = environments_lib.make_training_environment(c)
+    try:
+      spec = environments_lib.single_spec(environment)
+      unsupported = c.builder.supports(spec)
+      if unsupported:
+        raise ValueError(unsupported)
+      info = run_directory.run_info(self.name, c.builder.config, c.environment_record(),
+                                    c.seed, c.num_envs)
+      run, resume = run_directory.open_run_directory(
+          info, run_dir=c.run_dir, runs_root=c.runs_root, resume=c.checkpointing.resume,
+          run_flags=c.run_flags, ignored_flags=c.resume_ignored_flags)
+      self._print(f'{info["environment"]["name"] if info["environment"] else "environment"}'
+                  f' -> {run.path}')
+      return self._run_in(run, resume, environment, spec)
+    finally:
+      environment.close()
+
+  def _run_in(self, run, resume, environment, spec) -> ExperimentResult:
+    c = self.config
+    checkpointer = run_checkpoints.RunCheckpointer(run.checkpoints_dir, keep=c.checkpointing.keep)
+    state = None
+    if resume:
+      state = checkpointer.restore(c.builder.checkpoint_replay())
+      counts = state['counter']
+      for label, key in (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
+                         ('learner', 'learner_steps')):
+        run_directory.truncate_log(run.log_path(label), key, counts.get(key, 0))
+    horizon = schedule_horizon.resolve(c, state, self._print)
+
+    import torch  # pylint: disable=g-import-not-at-top
+    torch.set_num_threads(c.torch_threads)
+    rng.seed_everything(c.seed)
+    counter = counting.Counter()
+    counter.increment(actor_steps=0, actor_episodes=0, learner_steps=0)
+    logger_factory = c.logger_factory or run_loggers.RunLoggers(
+        run, c.log_every_seconds, resume_state=state)
+    networks = (c.network_factory(spec, c.seed) if c.network_factory else None)
+    agent = local_layout.make_local_agent(
+        c.builder, spec, seed=c.seed, counter=counter, logger_fn=logger_factory,
+        num_envs=c.num_envs if c.num_envs > 1 else None, horizon=horizon,
+        replay_checkpoint_dir=run_checkpoints.replay_dir(run.checkpoints_dir),
+        networks=networks)
+    try:
+      return _Training(self, run, checkpointer, agent, environment, spec, counter,
+                       logger_factory, horizon, state).run()
+    finally:
+      agent.close()
+      close = getattr(logger_factory, 'close', None)
+      if callable(close):
+        close()
+
+
+class _Training:
+  """The training loop of one run, with evaluation, checkpoints and the end-of-run outputs."""
+
+  def __init__(self, owner: _Run, run, checkpointer, agent, environment, spec, counter,
+               logger_factory, horizon, resume_state):
+    self.owner, self.run_dir, self.checkpointer = owner, run, checkpointer
+    self.agent, self.environment, self.spec = agent, environment, spec
+    self.counter, self.logger_factory, self.horizon = counter, logger_factory, horizon
+    self.resume_state = resume_state
+    c = owner.config
+    self.eval_environment = environments_lib.make_environment(
+        c.environment_factory, c.seed + 1, render=bool(c.evaluation.record_every))
+    self.eval_actor = registry.greedy_actor(c.builder, spec, agent.learner, c.seed)
+    self.writer = background.BackgroundJob('checkpoint')
+
+  def _state(self) -> Dict[str, Any]:
+    c = self.owner.config
+    return {
+        'format': run_checkpoints.CHECKPOINT_FORMAT,
+        'agent_name': self.owner.name,
+        'environment': c.environment_record(),
+        'config': run_directory.config_as_dict(c.builder.config),
+        'agent': self.agent.save(),
+        'policy_variables': self.agent.learner.get_variables(['policy'])[0],
+        'counter': self.counter.save(),
+        'rng': rng.get_rng_states(),
+        'environment_rng': environments_lib.rng_state(self.environment),
+        'eval_environment_rng': environments_lib.rng_state(self.eval_environment),
+        'schedule_horizon': self.horizon,
+    }
+
+  def save_checkpoint(self, in_background: bool = False) -> Optional[str]:
+    """Takes the state now; writes replay then agent checkpoint (in a thread if asked)."""
+    counts = self.counter.get_counts()
+    state = self._state()
+    c = self.owner.config
+    server = self.agent.replay_server if c.builder.checkpoint_replay() else None
+    metadata = {'agent': self.owner.name,
+                'env': (c.environment_record() or {}).get('name'),
+                'actor_steps': counts['actor_steps'],
+                'learner_steps': counts.get('learner_steps', 0)}
+
+    def write() -> str:
+      return self.checkpointer.save(state, int(counts['actor_steps']), metadata, server)
+
+    if in_background:
+      self.writer.submit(write)
+      return None
+    self.writer.wait()
+    return write()
+
+  def _restore(self) -> None:
+    state = self.resume_state
+    self.agent.restore(state['agent'])
+    self.counter.restore(state['counter'])
+    rng.set_rng_states(state.get('rng'))
+    environments_lib.set_rng_state(self.environment, state.get('environment_rng'))
+    environments_lib.set_rng_state(self.eval_environment, state.get('eval_environment_rng'))
+    counts = self.counter.get_counts()
+    self.owner._print(  # pylint: disable=protected-access
+        f'Resumed from {self.checkpointer.last_restore["path"]} at {counts["actor_steps"]} '
+        f'steps, {counts["actor_episodes"]} episodes.')
+
+  def _budget_done(self, counts: Mapping[str, Any]) -> bool:
+    c = self.owner.config
+    if c.max_num_episodes is not None:
+      return counts['actor_episodes'] >= c.max_num_episodes
+    if c.max_num_actor_steps is not None:
+      return counts['actor_steps'] >= c.max_num_actor_steps
+    return False
+
+  def run(self) -> ExperimentResult:
+    c = self.owner.config
+    ev = c.evaluation
+    if self.resume_state is not None:
+      self._restore()
+    train_logger = self.logger_factory('train')
+    eval_logger = self.logger_factory('evaluator')
+    baseline = None
+    if ev.random_baseline:
+      baseline = evaluation.random_baseline(
+          c.environment_factory(c.seed + 3), ev.episodes, seed=c.seed)
+    evaluator = evaluation.Evaluator(
+        self.eval_environment, self.eval_actor, ev.episodes, counter=self.counter,
+        logger=eval_logger, baseline=baseline,
+        video_directory=self.run_dir.videos_dir if ev.record_every else None,
+        record_every=ev.record_every or None, fps=c.fps)
+    batched_run = isinstance(self.environment, batched.BatchedEnvironmentBase)
+    loop_class = (batched_environment_loop.BatchedEnvironmentLoop if batched_run
+                  else environment_loop.EnvironmentLoop)
+    observers = [ActorMetrics(self.agent.actor)] + list(c.observers)
+    loop = loop_class(self.environment, self.agent,
+                      counter=counting.Counter(self.counter, prefix='actor'),
+                      logger=loggers.NoOpLogger(), label='train', observers=observers)
+    counts = self.counter.get_counts()
+    every, ckpt_every = ev.every_steps, c.checkpointing.every_steps
+    next_eval = (counts['actor_steps'] // every + 1) * every if every else None
+    next_ckpt = (counts['actor_steps'] // ckpt_every + 1) * ckpt_every if ckpt_every else None
+    last_ckpt_time = time.monotonic()
+    last_eval_steps = (run_directory.last_logged(self.run_dir.log_path('evaluator'),
+                                                 'actor_steps')
+                       if self.resume_state is not None else -1)
+    interrupted, solved, last_checkpoint = False, False, None
+    start = time.monotonic()
+    with self.writer, signals.Terminator() as terminator:
+      while not self._budget_done(counts) and not terminator.requested and not solved:
+        rows = loop.step() if batched_run else [loop.run_episode()]
+        for row in rows:
+          train_logger.write(row)
+        counts = self.counter.get_counts()
+        steps = counts['actor_steps']
+        if next_eval is not None and steps >= next_eval:
+          evaluator.run()
+          last_eval_steps = steps
+          next_eval = (steps // every + 1) * every
+          solved = self._solved(evaluator.last_result, steps)
+        due_steps = next_ckpt is not None and steps >= next_ckpt
+        due_time = (c.checkpointing.every_seconds > 0 and
+                    time.monotonic() - last_ckpt_time >= c.checkpointing.every_seconds)
+        if due_steps or due_time:
+          self.save_checkpoint(in_background=c.checkpointing.in_background)
+          last_ckpt_time = time.monotonic()
+          if next_ckpt is not None:
+            next_ckpt = (steps // ckpt_every + 1) * ckpt_every
+      if terminator.requested:
+        interrupted = True
+        last_checkpoint = self.save_checkpoint()
+        self.owner._print(  # pylint: disable=protected-access
+            f'{terminator.signal_name}: checkpoint written to {last_checkpoint}; run the '
+            f'same command to resume.')
+    training_seconds = time.monotonic() - start
+    result = ExperimentResult(run_dir=self.run_dir.path, final_evaluation=None,
+                              checkpoint=last_checkpoint, video=None, plots={},
+                              counts=counts, interrupted=interrupted,
+                              training_seconds=training_seconds)
+    if not interrupted:
+      if last_eval_steps != counts['actor_steps']:
+        evaluator.run()
+      result.final_evaluation = evaluator.last_result
+      result.checkpoint = self.save_checkpoint()
+    train_logger.close()
+    eval_logger.close()
+    evaluator.close()
+    if not interrupted:
+      if c.video:
+        result.video = outputs.record_video(
+            environments_lib.make_environment(c.environment_factory, c.seed + 2, render=True),
+            self.eval_actor, self.run_dir, c.fps)
+      if c.plots:
+        result.plots = outputs.write_plots(self.run_dir, self.eval_actor,
+                                           self.eval_environment)
+    self.eval_environment.close()
+    result.total_seconds = time.monotonic() - self.owner.started
+    if not interrupted:
+      self._summary(result)
+    return result
+
+  def _solved(self, result: Optional[Mapping[str, Any]], steps: int) -> bool:
+    target = self.owner.config.evaluation.stop_at_return
+    if target is None or not result or result['return_mean'] < target:
+      return False
+    self.owner._print(  # pylint: disable=protected-access
+        f'Solved at {steps} steps: greedy return {result["return_mean"]:.2f} >= '
+        f'stop_at_return={target:g}; stopping.')
+    return True
+
+  def _summary(self, result: ExperimentResult) -> None:
+    say = self.owner._print  # pylint: disable=protected-access
+    counts, final = result.counts, result.final_evaluation or {}
+    print(flush=True)
+    say(f'Done: {counts["actor_steps"]} steps, {counts["actor_episodes"]} episodes, '
+        f'{counts.get("learner_steps", 0)} learner steps; training {result.training_seconds:.1f} s, '
+        f'{result.total_seconds:.1f} s in all (start-up, evaluation, video and plots included).')
+    if final:
+      say(f'Greedy evaluation over {final["episodes"]} episodes: return '
+          f'{final["return_mean"]:.2f} +- {final["return_std"]:.2f}, length '
+          f'{final["episode_length_mean"]:.1f}.')
+    say(f'Run directory: {result.run_dir}')
+    say(f'Checkpoint:    {result.checkpoint}')
+    if result.video:
+      say(f'Video:         {result.video}')
+    for name, path in result.plots.items():
+      say(f'Plot ({name}): {path}')
+    sys.stdout.flush()

@@ -7,9 +7,8 @@ run directory with logs, a checkpoint, an episode video and plots, whose
 paths it prints at the end. Any run_dqn flag may be passed through.
 """
 
-from absl import app
-
-from experiments import run_dqn
+from experiments import launcher
+from experiments import run_dqn  # pylint: disable=unused-import  (defines the flags)
 
 if __name__ == '__main__':
-  app.run(run_dqn.main)
+  launcher.run()

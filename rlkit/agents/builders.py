@@ -95,6 +95,10 @@ class ItemsPerUpdate:
 UpdateRule = Union[ReplayRatio, ItemsPerUpdate]
 
 
+class UnsupportedSpecError(ValueError):
+  """An agent cannot act in an environment's spec (from `ActorLearnerBuilder.supports`)."""
+
+
 class ActorLearnerBuilder(abc.ABC, Generic[Networks, Policy, Sample]):
   """Builds an agent's networks, replay, adder, actor, learner and policy.
 

@@ -72,7 +72,7 @@ def make_local_agent(builder: builders.ActorLearnerBuilder,
     raise ValueError(f'num_envs must be None or a positive integer, got {num_envs!r}.')
   unsupported = builder.supports(environment_spec)
   if unsupported:
-    raise ValueError(unsupported)
+    raise builders.UnsupportedSpecError(unsupported)
   logger_fn = logger_fn or no_op_logger_factory
   if networks is None:
     networks = builder.make_networks(environment_spec, seed)

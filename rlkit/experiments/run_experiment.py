@@ -20,6 +20,7 @@ from typing import Any, Dict, Mapping, Optional
 from rlkit import batched_environment_loop
 from rlkit import environment_loop
 from rlkit import evaluation
+from rlkit.agents import builders
 from rlkit.agents import registry
 from rlkit.environments import batched
 from rlkit.experiments import config as config_lib
@@ -83,7 +84,7 @@ def run_experiment(config: config_lib.ExperimentConfig, eval_every: Optional[int
 
   Raises:
     run_directory.RunDirectoryError: the run directory is another run's, or unwritable.
-    ValueError: the agent cannot act in the environment's spec.
+    builders.UnsupportedSpecError: the agent cannot act in the environment's spec.
   """
   if not isinstance(config, config_lib.ExperimentConfig):
     raise TypeError(f'config must be an ExperimentConfig, got {type(config).__name__}.')
@@ -96,6 +97,17 @@ def run_experiment(config: config_lib.ExperimentConfig, eval_every: Optional[int
     config = dataclasses.replace(
         config, evaluation=dataclasses.replace(config.evaluation, **overrides))
   return _Run(config).run()
+
+
+def check_supported(builder: Any, environment_spec: Any) -> None:
+  """Raises UnsupportedSpecError naming the spec and the rlkit agents that can act in it."""
+  unsupported = builder.supports(environment_spec)
+  if not unsupported:
+    return
+  others = registry.agents_supporting(environment_spec)
+  hint = (f' rlkit agents that can: {", ".join(others)}.' if others else
+          ' No rlkit agent can act in it.')
+  raise builders.UnsupportedSpecError(unsupported + hint)
 
 
 class _Run:
@@ -114,9 +126,7 @@ class _Run:
     environment = environments_lib.make_training_environment(c)
     try:
       spec = environments_lib.single_spec(environment)
-      unsupported = c.builder.supports(spec)
-      if unsupported:
-        raise ValueError(unsupported)
+      check_supported(c.builder, spec)
       info = run_directory.run_info(self.name, c.builder.config, c.environment_record(),
                                     c.seed, c.num_envs)
       run, resume = run_directory.open_run_directory(

@@ -15,8 +15,9 @@ import os
 import sys
 from typing import Any, Dict, Optional
 
-from absl import app
 from absl import flags
+
+from experiments import cli
 
 from rlkit import evaluation
 from rlkit.actors import RandomActor
@@ -47,7 +48,7 @@ _CSV_KEYS = ('checkpoint_step', 'episodes', 'return_mean', 'return_std', 'return
 
 
 class EvaluationError(Exception):
-  """A user-facing error: printed without a traceback, exit status 1."""
+  """A usage error (missing run directory or checkpoint): one line, exit status 2."""
 
 
 def _load_policy(run: run_dir_lib.RunDirectory, checkpoint: Optional[str]):
@@ -150,14 +151,16 @@ def run_evaluation(run_dir: str, checkpoint: Optional[str], episodes: int, seed:
 
 def main(argv):
   if len(argv) > 1:
-    sys.exit(f'experiments.evaluate: unexpected arguments {argv[1:]}.')
+    cli.fail(f'unexpected arguments {argv[1:]}.')
   try:
     run_evaluation(_RUN_DIR.value, _CHECKPOINT.value, _EPISODES.value, _SEED.value,
                    _RANDOM_BASELINE.value, _RECORD_VIDEO.value, _RECORD_EVERY.value,
                    _FPS.value)
   except EvaluationError as e:
-    sys.exit(f'experiments.evaluate: {e}')
+    cli.fail(str(e))
+  except OSError as e:
+    cli.fail(f'{e.strerror or e}: {e.filename}', cli.FAILURE)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

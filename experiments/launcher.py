@@ -14,13 +14,12 @@ failure during the run exits with 1. Nothing heavy (TensorFlow, Reverb,
 torch) is imported before the flags and the environment were checked.
 """
 
-import os
 import sys
-from typing import Any, Callable, List, NoReturn, Optional
+from typing import Any, Callable, List, Optional
 
-from absl import app
 from absl import flags
 
+from experiments import cli
 from experiments import config_flags
 
 FLAGS = flags.FLAGS
@@ -40,10 +39,7 @@ class UsageError(Exception):
   """A mistake in the command: printed as one line, exit status 2."""
 
 
-def fail(message: str, status: int = 2) -> NoReturn:
-  program = os.path.basename(sys.argv[0]) if sys.argv else 'launcher'
-  print(f'{program}: error: {message}', file=sys.stderr, flush=True)
-  sys.exit(status)
+fail = cli.fail
 
 
 _STATE = {}
@@ -265,11 +261,8 @@ def parse_flags(argv: List[str]) -> List[str]:
   if any(arg in HELP_ARGUMENTS for arg in argv[1:]):
     print(grouped_help())
     sys.exit(0)
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    fail(f'{e}\nPass --help for the flags and their defaults.')
+  return cli.parse_flags(argv)
 
 
 def run(main_fn: Callable[[List[str]], Any] = main) -> None:
-  app.run(main_fn, flags_parser=parse_flags)
+  cli.run(main_fn, flags_parser=parse_flags)

@@ -26,8 +26,9 @@ import os
 import sys
 import warnings
 
-from absl import app
 from absl import flags
+
+from experiments import cli
 
 from rlkit.utils import checkpointing
 from rlkit.utils import plotting
@@ -57,8 +58,7 @@ _VALUE_MAPS = flags.DEFINE_bool('value_maps', True, 'Plot the Q-value maps and g
 flags.mark_flag_as_required('run_dir')
 
 
-def _fail(message: str) -> None:
-  sys.exit(f'experiments.plot: {message}')
+_fail = cli.fail
 
 
 def _value_maps(run: run_dir_lib.RunDirectory) -> None:
@@ -149,4 +149,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

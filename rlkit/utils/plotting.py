@@ -238,6 +238,12 @@ def learning_curves_figure(
   kinds = {'train': train_label, 'evaluator': eval_label, 'learner': learner_label}
   runs = [_Run(source, labels[i] if labels else None, kinds)
           for i, source in enumerate(sources)]
+  if x_key is not None:
+    available = sorted({key for run in runs for columns in (run.train, run.evaluator, run.learner)
+                        if columns for key in columns})
+    if x_key not in available:
+      raise ValueError(f'x_key {x_key!r} is in none of the logs; available columns: '
+                       f'{", ".join(available)}.')
   from matplotlib import colormaps  # pylint: disable=g-import-not-at-top
   from matplotlib import figure as mpl_figure  # pylint: disable=g-import-not-at-top
   palette = colormaps['tab10']

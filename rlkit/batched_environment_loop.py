@@ -37,8 +37,7 @@ class BatchedEnvironmentLoop(core.Worker):
       raise TypeError(
           f'environment must be a batched environment (BatchedEnvironment or '
           f'SubprocessBatchedEnvironment), got {type(environment).__name__}.')
-    if not isinstance(actor, core.Actor):
-      raise TypeError(f'actor must be an rlkit.core.Actor, got {type(actor).__name__}.')
+    environment_loop.check_actor(actor)
     self._environment = environment
     self._actor = actor
     self._counter = counter or counting.Counter()

@@ -3,8 +3,10 @@
 import dm_env
 import numpy as np
 import pytest
+import tree
 
 from rlkit import environment_loop
+from rlkit import specs
 from rlkit.actors import RandomActor
 from rlkit.utils import counting
 from rlkit.utils import loggers
@@ -130,3 +132,82 @@ def test_random_actor_in_loop_stays_in_spec():
   assert set(np.unique(actions)) == {0, 1, 2}
   loop = environment_loop.EnvironmentLoop(env, actor, logger=ListLogger())
   assert loop.run(num_episodes=2) == 100
+
+
+class _RewardSpecEnvironment(fakes.FixedLengthEnvironment):
+  """A FixedLengthEnvironment whose reward is a nest like `reward_spec` (all ones)."""
+
+  def __init__(self, reward_spec):
+    super().__init__(episode_length=4)
+    self._reward_spec = reward_spec
+
+  def step(self, action):
+    timestep = super().step(action)
+    reward = tree.map_structure(lambda s: np.ones(s.shape, s.dtype), self._reward_spec)
+    return timestep._replace(reward=reward)
+
+  def reward_spec(self):
+    return self._reward_spec
+
+
+_F32 = specs.Array((), np.float32)
+_F32_1x3 = specs.Array((1, 3), np.float32)
+
+
+@pytest.mark.parametrize('reward_spec', [
+    _F32, specs.Array((2,), np.float32), _F32_1x3, {'a': _F32, 'b': _F32_1x3},
+    specs.Array((), np.float64)], ids=['scalar', 'vector', 'matrix', 'tree', 'f64'])
+def test_episode_return_accumulates_any_reward_nest_in_its_dtype(reward_spec):
+  loop = environment_loop.EnvironmentLoop(
+      _RewardSpecEnvironment(reward_spec), _DuckActor(),
+      logger=ListLogger())
+  row = loop.run_episode()
+  def check(spec, value):
+    assert np.shape(value) == spec.shape and np.asarray(value).dtype == spec.dtype
+    np.testing.assert_array_equal(value, np.full(spec.shape, 4))
+  tree.map_structure(check, reward_spec, row['episode_return'])
+  for key in ('env_reset_duration_sec', 'select_action_duration_sec',
+              'env_step_duration_sec'):
+    assert row[key] >= 0
+
+
+class _DuckActor:
+  """Not an rlkit.core.Actor subclass; only has the four methods."""
+
+  def __init__(self):
+    self.updates = 0
+
+  def select_action(self, observation):
+    return np.int32(0)
+
+  def observe_first(self, timestep):
+    pass
+
+  def observe(self, action, next_timestep):
+    pass
+
+  def update(self, wait=False):
+    self.updates += 1
+
+
+def test_duck_typed_actors_run_and_incomplete_ones_are_named():
+  actor = _DuckActor()
+  loop = environment_loop.EnvironmentLoop(fakes.FixedLengthEnvironment(episode_length=3),
+                                          actor, logger=ListLogger())
+  loop.run(num_episodes=2)
+  assert actor.updates == 6
+  class Partial:
+    def select_action(self, observation):
+      return 0
+  with pytest.raises(TypeError, match=r"lacks \['observe_first', 'observe', 'update'\]"):
+    environment_loop.EnvironmentLoop(fakes.FixedLengthEnvironment(), Partial())
+
+
+def test_counter_steps_key_follows_the_prefixes():
+  root = counting.Counter()
+  actor = counting.Counter(root, 'actor')
+  assert root.get_steps_key() == 'steps'
+  assert actor.get_steps_key() == 'actor_steps'
+  assert counting.Counter(actor, 'eval').get_steps_key() == 'actor_eval_steps'
+  counting.Counter(actor, 'eval').increment(steps=3)
+  assert root.get_counts()['actor_eval_steps'] == 3

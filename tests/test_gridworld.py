@@ -286,12 +286,17 @@ def test_goal_sampling_does_not_use_global_numpy_rng():
   assert a == b
 
 
+def test_set_state_accepts_a_wall_cell():
+  env = _simple()
+  env.set_state(0, 0)  # A wall cell, as the Acme tutorial's Q-value plots probe.
+  assert env.state == (0, 0)
+  assert env.get_obs().shape == env.observation_spec().shape
+
+
 def test_set_state_uses_x_y_order_and_validates():
   env = _simple()
   env.set_state(4, 1)
   assert env.state == (1, 4)
-  with pytest.raises(ValueError, match='wall'):
-    env.set_state(0, 0)
   with pytest.raises(ValueError, match='outside'):
     env.set_state(10, 1)
   with pytest.raises(ValueError, match='outside'):
@@ -348,10 +353,11 @@ def test_constructor_validation(kwargs, match):
     GridWorld(**arguments)
 
 
-def test_step_before_reset_raises():
+def test_step_on_a_fresh_environment_starts_an_episode():
   env = _simple()
-  with pytest.raises(RuntimeError, match='reset'):
-    env.step(DOWN)
+  timestep = env.step(DOWN)
+  assert timestep.first() and timestep.reward is None
+  assert env.state == env.start_state
 
 
 @pytest.mark.parametrize('action', [

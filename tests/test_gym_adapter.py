@@ -104,10 +104,11 @@ def test_step_after_last_starts_a_new_episode():
   assert not np.array_equal(timesteps[3].observation, timesteps[0].observation)
 
 
-def test_step_before_reset_raises():
-  env = make_cartpole()
-  with pytest.raises(RuntimeError, match='before reset'):
-    env.step(0)
+def test_step_on_a_fresh_environment_resets_with_the_seed():
+  first = make_cartpole(seed=5).step(0)
+  assert first.first() and first.reward is None
+  np.testing.assert_array_equal(first.observation,
+                                make_cartpole(seed=5).reset().observation)
 
 
 def test_same_seed_same_trajectory_different_seed_differs():

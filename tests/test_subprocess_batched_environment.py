@@ -101,9 +101,8 @@ def test_runs_in_the_batched_loop_with_copies_ending_at_different_times():
       fixed_length_copy, num_envs=4, seed=3, num_processes=2)
   lengths = [2 + s % 3 for s in batched.copy_seeds(3, 4)]
   try:
-    with pytest.raises(RuntimeError,
-                       match=r'SubprocessBatchedEnvironment.step\(\) called before reset'):
-      env.step(np.zeros(4, np.int64))
+    fresh = env.step(np.zeros(4, np.int64))  # A fresh environment resets.
+    assert list(fresh.step_type) == [dm_env.StepType.FIRST] * 4
     loop = batched_environment_loop.BatchedEnvironmentLoop(
         env, fakes.ZeroBatchActor(4), logger=loggers.NoOpLogger())
     rows = []

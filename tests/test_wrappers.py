@@ -208,7 +208,15 @@ def test_step_limit_passes_earlier_terminations_through():
   assert timesteps[2].discount == 0.0
 
 
-@pytest.mark.parametrize('step_limit', [0, -1, 1.5, True, None, '3'])
+def test_step_limit_none_means_no_limit():
+  env = wrappers.StepLimitWrapper(fakes.FixedLengthEnvironment(episode_length=50))
+  assert env.step_limit is None
+  env.reset()
+  step_types = [env.step(0).step_type for _ in range(50)]
+  assert step_types == [dm_env.StepType.MID] * 49 + [dm_env.StepType.LAST]
+
+
+@pytest.mark.parametrize('step_limit', [0, -1, 1.5, True, '3'])
 def test_step_limit_must_be_a_positive_int(step_limit):
   with pytest.raises(ValueError, match='step_limit'):
     wrappers.StepLimitWrapper(fakes.FixedLengthEnvironment(), step_limit)

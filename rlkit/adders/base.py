@@ -21,14 +21,18 @@ from rlkit import types
 class Step(NamedTuple):
   """One row of an episode or sequence item.
 
-  Row t holds `observation` o_t, the `action` a_t taken from it, and the
-  `reward` r_t and `discount` d_t of the timestep a_t led to. The last row of
-  an episode holds the final observation, with zeros for everything else.
+  Row t holds `observation` o_t, the `action` a_t taken from it, the
+  `reward` r_t and `discount` d_t of the timestep a_t led to, and
+  `start_of_episode` (True on an episode's first row). The last row of an
+  episode holds the final observation, with zeros (False) for everything else.
+  `start_of_episode` defaults to () (no column) only so that code building
+  Steps by keyword without it keeps working; the adders always write it.
   """
   observation: types.NestedArray
   action: types.NestedArray
   reward: types.NestedArray
   discount: types.NestedArray
+  start_of_episode: types.NestedArray = ()
   extras: types.NestedArray = ()
 
 
@@ -162,16 +166,42 @@ class ArrayChecker:
         f'shape {shape} and dtype {dtype} ({self._flat_specs[index]!r}).')
 
 
+class NestCaster:
+  """Flattens (nests of) rewards or discounts to arrays of fixed dtypes.
+
+  The dtypes come from the spec's leaves or, without a spec, from the first
+  value's leaves; later values must have as many leaves.
+  """
+
+  def __init__(self, field: str, spec: Optional[types.NestedSpec] = None):
+    self._field = field
+    self.dtypes = (None if spec is None else
+                   [np.dtype(leaf.dtype) for leaf in tree.flatten(spec)])
+
+  def flatten(self, x: Any) -> List[np.ndarray]:
+    if x is None:
+      raise ValueError(f'The timestep has no {self._field} (None).')
+    leaves = tree.flatten(x)
+    if self.dtypes is None:
+      self.dtypes = [np.asarray(leaf).dtype for leaf in leaves]
+    elif len(leaves) != len(self.dtypes):
+      raise ValueError(
+          f'{self._field} {x!r} has {len(leaves)} leaves; earlier values (or the '
+          f'spec) had {len(self.dtypes)}.')
+    return [np.asarray(leaf, dtype) for leaf, dtype in zip(leaves, self.dtypes)]
+
+
 class ScalarCaster:
   """Casts rewards or discounts to one dtype (from a spec or the first value).
 
-  Rewards and discounts must be single arrays (usually scalars), not nests.
+  Only for single arrays (usually scalars); see `NestCaster` for nests. With
+  a nested spec, the dtype comes from the first value.
   """
 
   def __init__(self, field: str, spec: Optional[specs.Array] = None):
     self._field = field
     if spec is not None and tree.is_nested(spec):
-      raise TypeError(f'Nested {field} specs are not supported, got {spec!r}.')
+      spec = None
     if spec is not None and not isinstance(spec, specs.Array):
       raise TypeError(f'{field} spec must be a dm_env Array spec, got {spec!r}.')
     self.dtype = None if spec is None else np.dtype(spec.dtype)

@@ -16,6 +16,11 @@ applies g once more when it bootstraps from o_{f+k}. Item by item:
   * a truncated episode (LAST with discount > 0) keeps its discount, so the
     learner bootstraps from the final observation.
 
+Rewards and discounts may be nests or arrays (Acme's semantics): the discount
+is broadcast to the reward's structure, and each reward leaf's return to the
+broadcast shape of that leaf and its discount (reward () with discount (2,)
+gives a (2,) return). Plain scalar rewards and discounts take a faster path.
+
 Writing is done in Python with numpy and Reverb's C++ `TrajectoryWriter`
 directly: each step appends one row (the new observation, the action, and the
 window's R and D), and each item references the stored cells, so every
@@ -27,8 +32,11 @@ import collections
 from typing import Mapping, Optional
 
 import dm_env
+import numpy as np
 import reverb
 from reverb import pybind
+import tensorflow as tf
+import tree
 
 from rlkit import specs
 from rlkit import types
@@ -36,6 +44,7 @@ from rlkit.adders import base
 from rlkit.replay import priorities as priorities_lib
 from rlkit.replay import signatures
 from rlkit.replay import tables
+from rlkit.utils import tree_utils
 
 # Entry fields of the per-episode buffer (one entry per step in the window).
 _OBS_REFS, _ACT_REFS, _EXT_REFS, _REWARD, _DISCOUNT, _OBS, _ACT, _EXT = range(8)
@@ -92,7 +101,17 @@ class NStepTransitionAdder(base.WriterAdder):
             max_chunk_length=chunk_length,
             num_keep_alive_refs=max(chunk_length, self._n_step + 2)),
         True)
-    self._layout = None  # (num obs, action, extras leaves), set on first add.
+    self._layout = None  # (num obs, action, extras, reward leaves), set on first add.
+    self._nested = None  # Whether rewards/discounts take the general path.
+    spec = environment_spec
+    if spec is not None:
+      reward_specs, discount_specs = tree_utils.broadcast_structures(
+          spec.rewards, spec.discounts)
+      self._reward_dtypes = [np.dtype(x.dtype) for x in tree.flatten(reward_specs)]
+      self._discount_dtypes = [np.dtype(x.dtype) for x in tree.flatten(discount_specs)]
+    else:
+      self._reward_dtypes = self._discount_dtypes = None
+    self._reward_structure = None
     self._buffer = collections.deque()
     self._episode_open = False
     self._first_observation = None
@@ -111,7 +130,19 @@ class NStepTransitionAdder(base.WriterAdder):
   def signature(environment_spec: specs.EnvironmentSpec,
                 extras_spec: types.NestedSpec = ()) -> types.Transition:
     """The table signature of the items this adder writes."""
-    return signatures.transition_signature(environment_spec, extras_spec)
+    rewards, discounts = environment_spec.rewards, environment_spec.discounts
+    if not (tree.is_nested(rewards) or tree.is_nested(discounts)
+            or tuple(rewards.shape) != tuple(discounts.shape)):
+      return signatures.transition_signature(environment_spec, extras_spec)
+    rewards, discounts = tree_utils.broadcast_structures(rewards, discounts)
+    reward_signature = tree.map_structure(
+        lambda r, d: tf.TensorSpec(np.broadcast_shapes(tuple(r.shape), tuple(d.shape)),
+                                   tf.as_dtype(np.dtype(r.dtype))), rewards, discounts)
+    scalar_spec = environment_spec._replace(
+        rewards=specs.Array((), np.float32), discounts=specs.Array((), np.float32))
+    return signatures.transition_signature(scalar_spec, extras_spec)._replace(
+        reward=reward_signature,
+        discount=tree.map_structure(signatures.tensor_spec, discounts))
 
   def add_first(self, timestep: dm_env.TimeStep) -> None:
     base.check_first(timestep)
@@ -132,9 +163,22 @@ class NStepTransitionAdder(base.WriterAdder):
                    if not (isinstance(extras, tuple) and not extras) else [])
     next_observation = next_timestep.observation
     flat_next = self._observations.flatten(next_observation)
-    reward = self._rewards.value(next_timestep.reward)
-    discount = self._discounts.value(next_timestep.discount)
-    layout = (len(flat_next), len(flat_action), len(flat_extras))
+    reward, discount = next_timestep.reward, next_timestep.discount
+    if self._nested is None:
+      self._nested = (tree.is_nested(reward) or tree.is_nested(discount) or
+                      np.shape(reward) != np.shape(discount))
+    if self._nested:
+      reward, discount = self._flatten_nested(reward, discount)
+      num_rewards = len(reward)
+      window = self._window_nested
+      cast = self._cast_nested
+    else:
+      reward = self._rewards.value(reward)
+      discount = self._discounts.value(discount)
+      num_rewards = 1
+      window = self._window
+      cast = self._cast
+    layout = (len(flat_next), len(flat_action), len(flat_extras), num_rewards)
     if layout != self._layout:
       self._set_layout(layout)
 
@@ -148,23 +192,22 @@ class NStepTransitionAdder(base.WriterAdder):
     if len(buffer) > self._n_step:
       buffer.popleft()
 
-    n_return, n_discount = self._window(0)
-    refs = writer.Append(flat_next + flat_action + flat_extras + [
-        self._rewards.cast(n_return), self._discounts.cast(n_discount)])
-    num_obs, num_act, _ = layout
+    two_k = 2 * num_rewards
+    n_return, n_discount = cast(*window(0))
+    refs = writer.Append(flat_next + flat_action + flat_extras + n_return + n_discount)
+    num_obs, num_act = layout[0], layout[1]
     entry = buffer[-1]
     entry[_ACT_REFS] = refs[num_obs:num_obs + num_act]
-    entry[_EXT_REFS] = refs[num_obs + num_act:-2]
+    entry[_EXT_REFS] = refs[num_obs + num_act:-two_k]
     self._next_obs_refs = refs[:num_obs]
     self._current_observation = next_observation
-    self._create_items(0, refs[-2], refs[-1], n_return, n_discount, next_observation)
+    self._create_items(0, refs[-two_k:], n_return, n_discount, next_observation)
 
     if next_timestep.last():
       for first in range(1, len(buffer)):
-        n_return, n_discount = self._window(first)
-        refs = writer.Append(self._no_step_obs + [
-            self._rewards.cast(n_return), self._discounts.cast(n_discount)])
-        self._create_items(first, refs[-2], refs[-1], n_return, n_discount,
+        n_return, n_discount = cast(*window(first))
+        refs = writer.Append(self._no_step_obs + n_return + n_discount)
+        self._create_items(first, refs[-two_k:], n_return, n_discount,
                            next_observation)
       self._end_episode()
     elif self._pending >= self._max_in_flight:
@@ -177,10 +220,10 @@ class NStepTransitionAdder(base.WriterAdder):
           f'action, extras) leaf counts {layout}, but earlier steps had '
           f'{self._layout}. Extras must have the same structure on every step.')
     self._layout = layout
-    num_obs, num_act, num_ext = layout
-    self._no_step = [None] * (num_act + num_ext + 2)
+    num_obs, num_act, num_ext, num_rewards = layout
+    self._no_step = [None] * (num_act + num_ext + 2 * num_rewards)
     self._no_step_obs = [None] * (num_obs + num_act + num_ext)
-    self._squeeze = [True] * (2 * num_obs + num_act + num_ext + 2)
+    self._squeeze = [True] * (2 * num_obs + num_act + num_ext + 2 * num_rewards)
 
   def _window(self, first: int):
     """(R, D) of the window from buffer[first] to the newest step."""
@@ -194,21 +237,66 @@ class NStepTransitionAdder(base.WriterAdder):
       n_discount = n_discount * buffer[i][_DISCOUNT]
     return n_return, n_discount
 
-  def _create_items(self, first: int, reward_ref, discount_ref, n_return,
+  def _cast(self, n_return, n_discount):
+    return [self._rewards.cast(n_return)], [self._discounts.cast(n_discount)]
+
+  def _flatten_nested(self, reward, discount):
+    """Flat float64 leaves of the reward and the discount, in the reward's structure."""
+    if reward is None or discount is None:
+      raise ValueError(f'The timestep has no reward or discount ({reward!r}, {discount!r}).')
+    rewards, discounts = tree_utils.broadcast_structures(reward, discount)
+    if self._reward_structure is None:
+      self._reward_structure = rewards
+      if self._reward_dtypes is None:
+        self._reward_dtypes = [np.asarray(x).dtype for x in tree.flatten(rewards)]
+        self._discount_dtypes = [np.asarray(x).dtype for x in tree.flatten(discounts)]
+    flat_rewards = [np.asarray(x, np.float64) for x in tree.flatten(rewards)]
+    flat_discounts = [np.asarray(x, np.float64) for x in tree.flatten(discounts)]
+    if len(flat_rewards) != len(self._reward_dtypes):
+      raise ValueError(
+          f'reward {reward!r} has {len(flat_rewards)} leaves (after broadcasting '
+          f'against the discount); earlier steps or the spec had '
+          f'{len(self._reward_dtypes)}.')
+    return flat_rewards, flat_discounts
+
+  def _window_nested(self, first: int):
+    """`_window` leaf by leaf, each return broadcast against its discount."""
+    buffer = self._buffer
+    g = self._discount
+    entry = buffer[first]
+    n_return = [np.array(np.broadcast_to(r, np.broadcast_shapes(r.shape, d.shape)))
+                for r, d in zip(entry[_REWARD], entry[_DISCOUNT])]
+    n_discount = [d.copy() for d in entry[_DISCOUNT]]
+    for i in range(first + 1, len(buffer)):
+      for k, (r, d) in enumerate(zip(buffer[i][_REWARD], buffer[i][_DISCOUNT])):
+        n_discount[k] = n_discount[k] * g
+        n_return[k] = n_return[k] + n_discount[k] * r
+        n_discount[k] = n_discount[k] * d
+    return n_return, n_discount
+
+  def _cast_nested(self, n_return, n_discount):
+    return ([np.asarray(x, dtype) for x, dtype in zip(n_return, self._reward_dtypes)],
+            [np.asarray(x, dtype) for x, dtype in zip(n_discount, self._discount_dtypes)])
+
+  def _create_items(self, first: int, reward_and_discount_refs, n_return,
                     n_discount, next_observation) -> None:
+    """Items of buffer[first] -> the newest observation; n_return/n_discount are flat."""
     entry = self._buffer[first]
     trajectory = ([[ref] for ref in entry[_OBS_REFS]] +
                   [[ref] for ref in entry[_ACT_REFS]] +
-                  [[reward_ref], [discount_ref]] +
+                  [[ref] for ref in reward_and_discount_refs] +
                   [[ref] for ref in self._next_obs_refs] +
                   [[ref] for ref in entry[_EXT_REFS]])
     transition = None
     if self._any_priority_fn:
+      if self._nested:
+        reward = tree.unflatten_as(self._reward_structure, n_return)
+        discount = tree.unflatten_as(self._reward_structure, n_discount)
+      else:
+        reward, discount = n_return[0], n_discount[0]
       transition = types.Transition(
-          observation=entry[_OBS], action=entry[_ACT],
-          reward=self._rewards.cast(n_return),
-          discount=self._discounts.cast(n_discount),
-          next_observation=next_observation, extras=entry[_EXT])
+          observation=entry[_OBS], action=entry[_ACT], reward=reward,
+          discount=discount, next_observation=next_observation, extras=entry[_EXT])
     for table, priority_fn in self._priority_fns.items():
       tracker = self._trackers[table]
       if priority_fn is None:

@@ -309,7 +309,7 @@ class EpisodeReader(Iterator[EpisodeBatch]):
     self._structure = adders_base.Step(
         observation=environment_spec.observations, action=environment_spec.actions,
         reward=environment_spec.rewards, discount=environment_spec.discounts,
-        extras=extras_spec)
+        start_of_episode=specs.Array((), np.bool_), extras=extras_spec)
     self._num_columns = len(tree.flatten(self._structure))
     self._can_sample = can_sample
 

@@ -5,7 +5,8 @@ A batched TimeStep holds arrays with a leading dimension of size N:
 `observation`. Each copy resets itself: the `step()` after a copy's LAST
 timestep resets that copy (its action is ignored) and reports FIRST with
 reward 0 and discount 1, so every copy's final observation is seen once, as
-n-step adders need.
+n-step adders need. `step()` on a fresh batched environment is `reset()`
+(dm_env's contract; the actions are ignored).
 """
 
 import abc
@@ -72,10 +73,8 @@ class BatchedEnvironmentBase(dm_env.Environment, abc.ABC):
   def render(self, index: int = 0):
     """Renders copy `index`."""
 
-  def _check_actions(self, actions, started: bool) -> np.ndarray:
+  def _check_actions(self, actions) -> np.ndarray:
     """`actions` as an array with one action per copy, or an error."""
-    if not started:
-      raise RuntimeError(f'{type(self).__name__}.step() called before reset().')
     actions = np.asarray(actions)
     if actions.shape[:1] != (self.num_envs,):
       raise ValueError(
@@ -149,7 +148,9 @@ class BatchedEnvironment(BatchedEnvironmentBase):
     return self._stack(timesteps)
 
   def step(self, actions) -> dm_env.TimeStep:
-    actions = self._check_actions(actions, self._started)
+    if not self._started:
+      return self.reset()
+    actions = self._check_actions(actions)
     timesteps = []
     for i, env in enumerate(self._envs):
       if self._needs_reset[i]:

@@ -326,9 +326,15 @@ class GridWorld(dm_env.Environment):
 
     The state is stored as (y, x). Episode bookkeeping is unchanged, so this
     is meant for probing observations, e.g. with `get_obs()`.
+    Any cell inside the grid is accepted, walls included (as in the Acme
+    tutorial's GridWorld, whose Q-value plots probe every cell).
     """
     position = (_as_int(y, 'y'), _as_int(x, 'x'))
-    self._check_free_cell(position, 'set_state position (y, x)')
+    if not self._in_bounds(position):
+      raise ValueError(
+          f'set_state position (y, x) {position} is outside the '
+          f'{self._layout_dims[0]}x{self._layout_dims[1]} layout (y in '
+          f'[0, {self._layout_dims[0]}), x in [0, {self._layout_dims[1]})).')
     self._state = position
 
   def get_rng_state(self) -> Dict[str, Any]:
@@ -397,22 +403,18 @@ class GridWorld(dm_env.Environment):
     return dm_env.restart(self.get_obs())
 
   def step(self, action: Any) -> dm_env.TimeStep:
-    """Moves the agent; after a LAST timestep, starts a new episode instead.
+    """Moves the agent; on a fresh environment or after a LAST timestep,
+    starts a new episode instead (dm_env's contract; the action is ignored).
 
     Args:
       action: an integer in [0, 3] (0 up, 1 right, 2 down, 3 left); Python or
         numpy integers and 0-d integer arrays are accepted.
 
     Raises:
-      RuntimeError: if `reset()` was never called.
       ValueError: if `action` is not an integer in [0, 3].
     """
     action = _as_action(action)
-    if not self._started:
-      raise RuntimeError(
-          'GridWorld.step() was called before reset(); call reset() to start '
-          'an episode.')
-    if self._reset_next_step:
+    if not self._started or self._reset_next_step:
       return self.reset()
 
     y, x = self._state

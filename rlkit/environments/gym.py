@@ -8,8 +8,8 @@ Semantics:
   reports `terminated`, and LAST with discount 1 when it reports only
   `truncated` (a time limit: learners should bootstrap).
 * The `step()` after a LAST timestep ignores its action and starts a new
-  episode (returns FIRST), as dm_env environments do. `step()` before the first
-  `reset()` raises RuntimeError.
+  episode (returns FIRST), as dm_env environments do; so does `step()` on a
+  fresh environment.
 * Rewards are numpy float64 scalars and discounts float64 in [0, 1], the
   dm_env defaults; wrap in `SinglePrecisionWrapper` for 32-bit values.
 * Observations are returned as gymnasium produced them (no copies), except
@@ -273,17 +273,15 @@ class GymnasiumEnvironment(dm_env.Environment):
     return dm_env.TimeStep(_FIRST, None, None, observation)
 
   def step(self, action: Any) -> dm_env.TimeStep:
-    """Steps the environment with `action` (ignored after a LAST timestep).
+    """Steps the environment with `action`.
+
+    On a fresh environment or after a LAST timestep this starts a new episode
+    and ignores `action` (dm_env's contract).
 
     Raises:
-      RuntimeError: if `reset()` was never called.
       ValueError: if `action` is not in the action space.
     """
     if self._reset_next_step:
-      if not self._started:
-        raise RuntimeError(
-            f'step() was called before reset() on {self._name}; call reset() '
-            'to start an episode.')
       return self.reset()
     observation, reward, terminated, truncated, info = self._env.step(
         self._convert_action(action))

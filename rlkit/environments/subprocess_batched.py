@@ -178,7 +178,9 @@ class SubprocessBatchedEnvironment(batched.BatchedEnvironmentBase):
     return timestep
 
   def step(self, actions) -> dm_env.TimeStep:
-    actions = self._check_actions(actions, self._started)
+    if not self._started:
+      return self.reset()
+    actions = self._check_actions(actions)
     self._send_all('step', np.split(actions, np.cumsum(self._sizes)[:-1]))
     return _concatenate(self._receive_all('step'))
 

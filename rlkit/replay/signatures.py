@@ -76,4 +76,5 @@ def sequence_signature(environment_spec: specs.EnvironmentSpec,
       action=tree.map_structure(to_spec, environment_spec.actions),
       reward=tree.map_structure(to_spec, environment_spec.rewards),
       discount=tree.map_structure(to_spec, environment_spec.discounts),
+      start_of_episode=tf.TensorSpec(prefix, tf.bool),
       extras=tree.map_structure(to_spec, extras_spec))

@@ -47,6 +47,18 @@ class Counter:
     with self._lock:
       return dict(self._counts)
 
+  def get_steps_key(self) -> str:
+    """The key under which `get_counts()` reports this counter's steps.
+
+    `'steps'` for a root counter, `'actor_steps'` for `Counter(root, 'actor')`.
+    """
+    key = 'steps'
+    counter = self
+    while counter._parent is not None:  # pylint: disable=protected-access
+      key = counter._prefix_key(key)  # pylint: disable=protected-access
+      counter = counter._parent  # pylint: disable=protected-access
+    return key
+
   def save(self) -> Mapping[str, Number]:
     with self._lock:
       return dict(self._counts)

@@ -1,6 +1,6 @@
 """Truncates episodes after a number of steps (Acme's StepLimitWrapper)."""
 
-from typing import Any
+from typing import Any, Optional
 
 import dm_env
 
@@ -17,24 +17,27 @@ class StepLimitWrapper(base.EnvironmentWrapper):
 
   Args:
     environment: the dm_env environment to wrap.
-    step_limit: the maximum number of steps per episode, a positive int.
+    step_limit: the maximum number of steps per episode, a positive int, or
+      None for no limit (Acme's default).
 
   Raises:
-    ValueError: if `step_limit` is not a positive int.
+    ValueError: if `step_limit` is neither None nor a positive int.
   """
 
-  def __init__(self, environment: dm_env.Environment, step_limit: int):
-    if (not isinstance(step_limit, int) or isinstance(step_limit, bool) or
+  def __init__(self, environment: dm_env.Environment,
+               step_limit: Optional[int] = None):
+    if step_limit is not None and (
+        not isinstance(step_limit, int) or isinstance(step_limit, bool) or
         step_limit <= 0):
       raise ValueError(
-          f'step_limit must be a positive int, got {step_limit!r}.')
+          f'step_limit must be a positive int or None, got {step_limit!r}.')
     super().__init__(environment)
     self._step_limit = step_limit
     self._elapsed_steps = 0
     self._reset_next_step = False
 
   @property
-  def step_limit(self) -> int:
+  def step_limit(self) -> Optional[int]:
     return self._step_limit
 
   @property
@@ -59,7 +62,7 @@ class StepLimitWrapper(base.EnvironmentWrapper):
     self._elapsed_steps += 1
     if timestep.last():
       self._reset_next_step = True
-    elif self._elapsed_steps >= self._step_limit:
+    elif self._step_limit is not None and self._elapsed_steps >= self._step_limit:
       self._reset_next_step = True
       return timestep._replace(step_type=dm_env.StepType.LAST)
     return timestep

@@ -190,11 +190,20 @@ def make_environment_factory() -> Any:
   return env_factory
 
 
-def make_experiment_config(config: Any) -> Any:
+def check_run_directory(config: Any, env_factory: Any) -> None:
+  """Refuses another run's --run_dir before anything heavy is imported or written."""
+  from rlkit.experiments import run_directory  # pylint: disable=g-import-not-at-top
+  environment = {'name': env_factory.name, 'kwargs': dict(env_factory.kwargs)}
+  info = run_directory.run_info(_STATE['agent'], config, environment, FLAGS.seed,
+                                FLAGS.num_envs)
+  run_directory.check_run_directory(FLAGS.run_dir, info, FLAGS.resume, run_flags(),
+                                    BOOKKEEPING_FLAGS)
+
+
+def make_experiment_config(config: Any, env_factory: Any) -> Any:
   """The `ExperimentConfig` the flags describe."""
   from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
   from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
-  env_factory = make_environment_factory()
   return config_lib.ExperimentConfig(
       builder=registry.make_builder(_STATE['agent'], config),
       environment_factory=env_factory,
@@ -228,7 +237,9 @@ def main(argv: List[str]) -> Any:
   from rlkit.experiments import run_directory  # pylint: disable=g-import-not-at-top
   try:
     check_flag_conflicts(config)
-    experiment = make_experiment_config(config)
+    env_factory = make_environment_factory()
+    check_run_directory(config, env_factory)
+    experiment = make_experiment_config(config, env_factory)
     from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
     if FLAGS.num_actors:
       from rlkit.experiments import distributed  # pylint: disable=g-import-not-at-top

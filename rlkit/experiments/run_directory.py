@@ -110,6 +110,29 @@ def check_compatible(path: str, info: Mapping[str, Any], resume: bool) -> None:
         f'resume it, resume=False (--noresume) to start over there, or another run_dir.')
 
 
+def _has_checkpoint(path: str) -> bool:
+  directory = os.path.join(path, 'checkpoints')
+  return os.path.isdir(directory) and bool(
+      checkpointing.Checkpointer(directory, keep=None).checkpoints())
+
+
+def check_run_directory(run_dir: Optional[str], info: Mapping[str, Any], resume: bool,
+                        run_flags: Optional[Any] = None,
+                        ignored_flags: Sequence[str] = ()) -> bool:
+  """Whether the run resumes; raises RunDirectoryError if `run_dir` is another run's.
+
+  Reads only: a launcher calls it before anything heavy is imported or written.
+  """
+  if run_dir is None or not os.path.isdir(run_dir):
+    return False
+  check_compatible(run_dir, info, resume)
+  resuming = resume and _has_checkpoint(run_dir)
+  if resuming and run_flags is not None and os.path.exists(
+      os.path.join(run_dir, run_dir_lib.FLAGS_FILE)):
+    _check_flags(run_dir_lib.RunDirectory(run_dir), run_flags, ignored_flags)
+  return resuming
+
+
 def open_run_directory(info: Mapping[str, Any], *, run_dir: Optional[str], runs_root: str,
                        resume: bool, run_flags: Optional[Any] = None,
                        ignored_flags: Sequence[str] = ()
@@ -120,18 +143,7 @@ def open_run_directory(info: Mapping[str, Any], *, run_dir: Optional[str], runs_
   raised as `RunDirectoryError` with one line.
   """
   try:
-    exists = run_dir is not None and os.path.isdir(run_dir)
-    if exists:
-      check_compatible(run_dir, info, resume)
-      has_checkpoint = bool(checkpointing.Checkpointer(
-          os.path.join(run_dir, 'checkpoints'), keep=None).checkpoints()) if os.path.isdir(
-              os.path.join(run_dir, 'checkpoints')) else False
-      resuming = resume and has_checkpoint
-      if resuming and run_flags is not None and os.path.exists(
-          os.path.join(run_dir, run_dir_lib.FLAGS_FILE)):
-        _check_flags(run_dir_lib.RunDirectory(run_dir), run_flags, ignored_flags)
-    else:
-      resuming = False
+    resuming = check_run_directory(run_dir, info, resume, run_flags, ignored_flags)
     run = run_dir_lib.RunDirectory.create(root=runs_root, experiment=info['agent'],
                                           run_dir=run_dir)
     if not resuming:

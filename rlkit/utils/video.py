@@ -7,20 +7,25 @@ and right (repeating its edge pixels) to a multiple of 16 pixels, which every H.
 and which keeps imageio from resizing (and warning). Files are written under a
 temporary name and renamed when complete.
 
-`environment.render()` must return an (H, W, 3) uint8 frame: GridWorld does,
-and Gymnasium environments do when made with `render_mode='rgb_array'`.
-Wrappers that do not define `render` are looked through.
+`environment.render()` must return an (H, W, 3) uint8 frame: GridWorld and
+the Control Suite do, and Gymnasium environments do when made with
+`render_mode='rgb_array'`. Wrappers that do not define `render` are looked
+through. When MuJoCo cannot make an OpenGL context, `render()` raises
+`RenderingUnavailableError` with one line naming MUJOCO_GL and the system
+packages needed; `VideoRecorder` then logs that line once and records no more.
 """
 
 import contextlib
 import os
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
+from absl import logging
 import dm_env
 import numpy as np
 
 from rlkit import core
 from rlkit import types
+from rlkit.environments import rendering
 from rlkit.utils import atomic
 from rlkit.utils import observers
 
@@ -75,7 +80,15 @@ def render(environment: Any) -> np.ndarray:
   for _ in range(32):
     render_fn = getattr(current, 'render', None)
     if callable(render_fn):
-      return as_rgb_frame(render_fn())
+      try:
+        frame = render_fn()
+      except rendering.RenderingUnavailableError:
+        raise
+      except Exception as error:  # pylint: disable=broad-except
+        if rendering.is_rendering_error(error):
+          raise rendering.unavailable(repr(environment), error) from error
+        raise
+      return as_rgb_frame(frame)
     inner = next((getattr(current, name) for name in _WRAPPED_ATTRIBUTES
                   if getattr(current, name, None) is not None), None)
     if inner is None or inner is current:
@@ -246,7 +259,9 @@ class VideoRecorder(observers.EnvLoopObserver):
   Episode i (counted from `first_episode`) is recorded when
   `i % record_every == 0`, to `<directory>/<prefix>-<i>.mp4`, with the reset
   frame and one frame per step. The file appears when the episode ends (at
-  `get_metrics`), complete. It adds no metrics to the loop's rows.
+  `get_metrics`), complete. It adds no metrics to the loop's rows. If the
+  environment cannot render (`RenderingUnavailableError`), it logs why once
+  and records nothing more; the loop goes on.
 
   Args:
     directory: where videos go (created if missing).
@@ -273,7 +288,13 @@ class VideoRecorder(observers.EnvLoopObserver):
     self._fps = fps
     self._episode = first_episode - 1
     self._writer: Optional[VideoWriter] = None
+    self._unavailable: Optional[str] = None
     self.paths = []
+
+  @property
+  def unavailable(self) -> Optional[str]:
+    """Why recording stopped (rendering is unavailable), or None."""
+    return self._unavailable
 
   def video_path(self, episode: int) -> str:
     return os.path.join(self._directory, f'{self._prefix}-{episode}.mp4')
@@ -281,7 +302,7 @@ class VideoRecorder(observers.EnvLoopObserver):
   def observe_first(self, env: dm_env.Environment, timestep: dm_env.TimeStep) -> None:
     self._finish()
     self._episode += 1
-    if self._episode % self._record_every == 0:
+    if self._episode % self._record_every == 0 and self._unavailable is None:
       self._writer = VideoWriter(self.video_path(self._episode), fps=self._fps)
       self._append(env)
 
@@ -303,6 +324,10 @@ class VideoRecorder(observers.EnvLoopObserver):
   def _append(self, env: dm_env.Environment) -> None:
     try:
       self._writer.append(render(env))
+    except rendering.RenderingUnavailableError as error:
+      self.close()
+      self._unavailable = str(error)
+      logging.warning('No more videos are recorded: %s', error)
     except BaseException:
       self.close()
       raise

@@ -54,12 +54,12 @@ def parse_name(name: str) -> Tuple[str, str]:
   if separator and (domain, task) in tasks:
     return domain, task
   domains = sorted({d for d, _ in tasks})
-  if separator and domain in domains:
+  if domain in domains:
     domain_tasks = [t for d, t in tasks if d == domain]
+    examples = ', '.join(f'dm_control:{domain}-{t}' for t in domain_tasks)
     raise ValueError(
-        f"Unknown Control Suite task {task!r} of domain {domain!r} in 'dm_control:{name}'; "
-        f'the domain has '
-        f'tasks {", ".join(domain_tasks)} (e.g. dm_control:{domain}-{domain_tasks[0]}).')
+        f"Unknown Control Suite task 'dm_control:{name}': expected '<domain>-<task>'; domain "
+        f'{domain!r} has tasks {", ".join(domain_tasks)} ({examples}).')
   close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
   hint = (f' Close matches: {", ".join("dm_control:" + c for c in close)}.' if close else
           f' Domains: {", ".join(domains)}.')
@@ -117,6 +117,8 @@ class ControlSuiteEnvironment(base.EnvironmentWrapper):
     height = self._height if height is None else _check_positive(height, 'height')
     width = self._width if width is None else _check_positive(width, 'width')
     camera_id = self._camera_id if camera_id is None else camera_id
+    if rendering.previous_failure() is not None:
+      raise rendering.unavailable(self._name)
     try:
       return self.physics.render(height, width, camera_id=camera_id)
     except ValueError:

@@ -25,6 +25,17 @@ class RenderingUnavailableError(RuntimeError):
   """Raised by `render()` when no OpenGL context can be made for MuJoCo."""
 
 
+# The first failure to make a MuJoCo OpenGL context in this process: a second
+# attempt, by any environment, can abort the process (seen with glfw and no
+# display), so later renders raise this again instead of trying.
+_failure: Optional[BaseException] = None
+
+
+def previous_failure() -> Optional[BaseException]:
+  """The error of the first failed MuJoCo render in this process, or None."""
+  return _failure
+
+
 def set_default_gl_backend() -> Optional[str]:
   """Sets MUJOCO_GL to 'egl' if it is unset and libEGL can be found.
 
@@ -43,7 +54,16 @@ def _first_line(error: BaseException) -> str:
 
 
 def unavailable(what: str, error: Optional[BaseException] = None) -> RenderingUnavailableError:
-  """The one-line error for `what` (e.g. 'dm_control:cartpole-swingup') failing to render."""
+  """The one-line error for `what` (e.g. 'dm_control:cartpole-swingup') failing to render.
+
+  Also remembers `error` (see `previous_failure`); without one, it reports the
+  remembered error.
+  """
+  global _failure
+  if error is None:
+    error = _failure
+  elif _failure is None:
+    _failure = error
   backend = os.environ.get(MUJOCO_GL)
   needs = SYSTEM_PACKAGES.get(backend or '', SYSTEM_PACKAGES['egl'])
   cause = f' ({_first_line(error)})' if error is not None else ''

@@ -74,12 +74,23 @@ def pad_frame(frame: np.ndarray, block: int = MACRO_BLOCK_SIZE) -> np.ndarray:
                 mode='edge')
 
 
+def _uses_mujoco(environment: Any) -> bool:
+  """Whether `environment` renders through MuJoCo (Control Suite or Gymnasium MuJoCo)."""
+  if hasattr(environment, 'physics'):
+    return True
+  inner = getattr(environment, 'environment', None)
+  unwrapped = getattr(inner, 'unwrapped', None)
+  return type(unwrapped).__module__.startswith('gymnasium.envs.mujoco')
+
+
 def render(environment: Any) -> np.ndarray:
   """`environment.render()` as an (H, W, 3) uint8 frame, looking through wrappers."""
   current = environment
   for _ in range(32):
     render_fn = getattr(current, 'render', None)
     if callable(render_fn):
+      if rendering.previous_failure() is not None and _uses_mujoco(current):
+        raise rendering.unavailable(repr(environment))
       try:
         frame = render_fn()
       except rendering.RenderingUnavailableError:

@@ -138,6 +138,20 @@ def test_environment_factory_pickles_and_builds_seeded_copies():
   again.close()
 
 
+def test_worker_processes_build_control_suite_copies():
+  from rlkit.environments import subprocess_batched  # pylint: disable=g-import-not-at-top
+  make = factory.EnvironmentFactory('dm_control:cheetah-run', max_episode_length=3)
+  env = subprocess_batched.SubprocessBatchedEnvironment(make, num_envs=2, seed=0,
+                                                        num_processes=1)
+  try:
+    assert env.observation_spec().shape == (2, 17)
+    assert env.reset().observation.shape == (2, 17)
+    steps = [env.step(np.zeros((2, 6), np.float32)) for _ in range(3)]
+    assert [int(t.step_type[0]) for t in steps] == [1, 1, 2]
+  finally:
+    env.close()
+
+
 @pytest.mark.parametrize('name, low, high, size', [
     ('gym:Pendulum-v1', -2.0, 2.0, 1),
     ('gym:HalfCheetah-v5', -1.0, 1.0, 6),

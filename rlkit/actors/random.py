@@ -28,6 +28,9 @@ class RandomActor(core.Actor):
       if not isinstance(spec, (specs.DiscreteArray, specs.BoundedArray)):
         raise TypeError(
             f'RandomActor needs DiscreteArray or BoundedArray action specs, got {spec!r}.')
+      if not (np.all(np.isfinite(spec.minimum)) and np.all(np.isfinite(spec.maximum))):
+        raise ValueError(f'RandomActor samples uniformly, so action bounds must be finite; '
+                         f'got {spec!r}.')
     self._spec = action_spec
     self._rng = np.random.default_rng(seed)
     self._discrete = isinstance(action_spec, specs.DiscreteArray)

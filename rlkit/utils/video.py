@@ -7,20 +7,25 @@ and right (repeating its edge pixels) to a multiple of 16 pixels, which every H.
 and which keeps imageio from resizing (and warning). Files are written under a
 temporary name and renamed when complete.
 
-`environment.render()` must return an (H, W, 3) uint8 frame: GridWorld does,
-and Gymnasium environments do when made with `render_mode='rgb_array'`.
-Wrappers that do not define `render` are looked through.
+`environment.render()` must return an (H, W, 3) uint8 frame: GridWorld and
+the Control Suite do, and Gymnasium environments do when made with
+`render_mode='rgb_array'`. Wrappers that do not define `render` are looked
+through. When MuJoCo cannot make an OpenGL context, `render()` raises
+`RenderingUnavailableError` with one line naming MUJOCO_GL and the system
+packages needed; `VideoRecorder` then logs that line once and records no more.
 """
 
 import contextlib
 import os
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
+from absl import logging
 import dm_env
 import numpy as np
 
 from rlkit import core
 from rlkit import types
+from rlkit.environments import rendering
 from rlkit.utils import atomic
 from rlkit.utils import observers
 
@@ -69,13 +74,32 @@ def pad_frame(frame: np.ndarray, block: int = MACRO_BLOCK_SIZE) -> np.ndarray:
                 mode='edge')
 
 
+def _uses_mujoco(environment: Any) -> bool:
+  """Whether `environment` renders through MuJoCo (Control Suite or Gymnasium MuJoCo)."""
+  if hasattr(environment, 'physics'):
+    return True
+  inner = getattr(environment, 'environment', None)
+  unwrapped = getattr(inner, 'unwrapped', None)
+  return type(unwrapped).__module__.startswith('gymnasium.envs.mujoco')
+
+
 def render(environment: Any) -> np.ndarray:
   """`environment.render()` as an (H, W, 3) uint8 frame, looking through wrappers."""
   current = environment
   for _ in range(32):
     render_fn = getattr(current, 'render', None)
     if callable(render_fn):
-      return as_rgb_frame(render_fn())
+      if rendering.previous_failure() is not None and _uses_mujoco(current):
+        raise rendering.unavailable(repr(environment))
+      try:
+        frame = render_fn()
+      except rendering.RenderingUnavailableError:
+        raise
+      except Exception as error:  # pylint: disable=broad-except
+        if rendering.is_rendering_error(error):
+          raise rendering.unavailable(repr(environment), error) from error
+        raise
+      return as_rgb_frame(frame)
     inner = next((getattr(current, name) for name in _WRAPPED_ATTRIBUTES
                   if getattr(current, name, None) is not None), None)
     if inner is None or inner is current:
@@ -246,7 +270,9 @@ class VideoRecorder(observers.EnvLoopObserver):
   Episode i (counted from `first_episode`) is recorded when
   `i % record_every == 0`, to `<directory>/<prefix>-<i>.mp4`, with the reset
   frame and one frame per step. The file appears when the episode ends (at
-  `get_metrics`), complete. It adds no metrics to the loop's rows.
+  `get_metrics`), complete. It adds no metrics to the loop's rows. If the
+  environment cannot render (`RenderingUnavailableError`), it logs why once
+  and records nothing more; the loop goes on.
 
   Args:
     directory: where videos go (created if missing).
@@ -273,7 +299,13 @@ class VideoRecorder(observers.EnvLoopObserver):
     self._fps = fps
     self._episode = first_episode - 1
     self._writer: Optional[VideoWriter] = None
+    self._unavailable: Optional[str] = None
     self.paths = []
+
+  @property
+  def unavailable(self) -> Optional[str]:
+    """Why recording stopped (rendering is unavailable), or None."""
+    return self._unavailable
 
   def video_path(self, episode: int) -> str:
     return os.path.join(self._directory, f'{self._prefix}-{episode}.mp4')
@@ -281,7 +313,7 @@ class VideoRecorder(observers.EnvLoopObserver):
   def observe_first(self, env: dm_env.Environment, timestep: dm_env.TimeStep) -> None:
     self._finish()
     self._episode += 1
-    if self._episode % self._record_every == 0:
+    if self._episode % self._record_every == 0 and self._unavailable is None:
       self._writer = VideoWriter(self.video_path(self._episode), fps=self._fps)
       self._append(env)
 
@@ -303,6 +335,10 @@ class VideoRecorder(observers.EnvLoopObserver):
   def _append(self, env: dm_env.Environment) -> None:
     try:
       self._writer.append(render(env))
+    except rendering.RenderingUnavailableError as error:
+      self.close()
+      self._unavailable = str(error)
+      logging.warning('No more videos are recorded: %s', error)
     except BaseException:
       self.close()
       raise

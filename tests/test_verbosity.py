@@ -1,0 +1,83 @@
+"""configure_output: quiet hides TensorFlow's, Reverb's and SDL's chatter; debug shows it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rlkit.utils import verbosity
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Imports TensorFlow and Reverb, checkpoints a server and restores it (Reverb's
+# resume lines), renders CartPole (SDL), and writes lines that must get through.
+SCRIPT = r"""
+import os, sys, tempfile
+from rlkit.utils import verbosity
+verbosity.configure_output(int(sys.argv[1]))
+import reverb
+import tensorflow
+directory = tempfile.mkdtemp()
+def start():
+  return reverb.Server([reverb.Table.queue('q', 10)], port=None,
+                       checkpointer=reverb.checkpointers.DefaultCheckpointer(directory))
+server = start()
+client = reverb.Client(f'localhost:{server.port}')
+client.insert([1.0], {'q': 1.0})
+client.checkpoint()
+server.stop()
+start().stop()
+import gymnasium
+env = gymnasium.make('CartPole-v1', render_mode='rgb_array')
+env.reset(seed=0)
+frame = env.render()
+env.close()
+import logging
+logging.getLogger('matplotlib').warning('a python warning')
+print('our own line, frame', frame.shape, flush=True)
+print('an error of ours', file=sys.stderr, flush=True)
+os.write(2, b'[reverb/cc/x.cc:1] Check failed: kept because it is a problem\n')
+"""
+
+CHATTER = ('Stored checkpoint to', 'Still reading compressed trajectory data',
+           'Started replay server', 'cpu_feature_guard', 'XDG_RUNTIME_DIR')
+
+
+def _run(level: int) -> str:
+  env = {k: v for k, v in os.environ.items()
+         if k not in ('XDG_RUNTIME_DIR', 'DISPLAY', 'WAYLAND_DISPLAY', 'SDL_VIDEODRIVER',
+                      'TF_CPP_MIN_LOG_LEVEL', 'GLOG_minloglevel')}
+  result = subprocess.run([sys.executable, '-c', SCRIPT, str(level)], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=240)
+  assert result.returncode == 0, result.stderr
+  return result.stdout + result.stderr
+
+
+def test_quiet_hides_native_chatter_and_keeps_our_lines():
+  output = _run(verbosity.QUIET)
+  for line in CHATTER:
+    assert line not in output, output
+  assert '[reverb/cc/' in output  # The problem line only.
+  assert output.count('[reverb/cc/') == 1, output
+  assert 'a python warning' not in output
+  for line in ('our own line, frame (400, 600, 3)', 'an error of ours', 'Check failed'):
+    assert line in output, output
+
+
+def test_debug_shows_everything():
+  output = _run(verbosity.DEBUG)
+  for line in CHATTER + ('a python warning', 'our own line', 'an error of ours'):
+    assert line in output, output
+
+
+@pytest.mark.parametrize('value, level', [(0, 0), (2, 2), ('quiet', 0), ('Default', 1),
+                                          ('debug', 2)])
+def test_parse_level(value, level):
+  assert verbosity.parse_level(value) == level
+
+
+@pytest.mark.parametrize('value', [3, -1, True, 'loud', None, 1.0])
+def test_bad_levels_are_rejected(value):
+  with pytest.raises(ValueError, match='verbosity must be'):
+    verbosity.parse_level(value)

@@ -13,31 +13,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Imports TensorFlow and Reverb, checkpoints a server and restores it (Reverb's
 # resume lines), renders CartPole (SDL), and writes lines that must get through.
 SCRIPT = r"""
-import os, sys, tempfile
+import logging, os, sys, tempfile
 from rlkit.utils import verbosity
 verbosity.configure_output(int(sys.argv[1]))
-import reverb
-import tensorflow
-directory = tempfile.mkdtemp()
-def start():
-  return reverb.Server([reverb.Table.queue('q', 10)], port=None,
-                       checkpointer=reverb.checkpointers.DefaultCheckpointer(directory))
-server = start()
-client = reverb.Client(f'localhost:{server.port}')
-client.insert([1.0], {'q': 1.0})
-client.checkpoint()
-server.stop()
-start().stop()
-import gymnasium
-env = gymnasium.make('CartPole-v1', render_mode='rgb_array')
-env.reset(seed=0)
-frame = env.render()
-env.close()
-import logging
-logging.getLogger('matplotlib').warning('a python warning')
-print('our own line, frame', frame.shape, flush=True)
-print('an error of ours', file=sys.stderr, flush=True)
-os.write(2, b'[reverb/cc/x.cc:1] Check failed: kept because it is a problem\n')
+from absl import app
+
+def main(argv):
+  import reverb
+  import tensorflow
+  directory = tempfile.mkdtemp()
+  def start():
+    return reverb.Server([reverb.Table.queue('q', 10)], port=None,
+                         checkpointer=reverb.checkpointers.DefaultCheckpointer(directory))
+  server = start()
+  client = reverb.Client(f'localhost:{server.port}')
+  client.insert([1.0], {'q': 1.0})
+  client.checkpoint()
+  server.stop()
+  start().stop()
+  import gymnasium
+  env = gymnasium.make('CartPole-v1', render_mode='rgb_array')
+  env.reset(seed=0)
+  frame = env.render()
+  env.close()
+  logging.getLogger('matplotlib').warning('a python warning')
+  logging.getLogger('matplotlib').info('a python info line')
+  print('our own line, frame', frame.shape, flush=True)
+  print('an error of ours', file=sys.stderr, flush=True)
+  os.write(2, b'[reverb/cc/x.cc:1] Check failed: kept because it is a problem\n')
+
+app.run(main, argv=sys.argv[:1])  # As a launcher: absl sets Python logging from its flags.
 """
 
 CHATTER = ('Stored checkpoint to', 'Still reading compressed trajectory data',
@@ -60,14 +65,15 @@ def test_quiet_hides_native_chatter_and_keeps_our_lines():
     assert line not in output, output
   assert '[reverb/cc/' in output  # The problem line only.
   assert output.count('[reverb/cc/') == 1, output
-  assert 'a python warning' not in output
+  assert 'a python warning' not in output and 'a python info line' not in output
   for line in ('our own line, frame (400, 600, 3)', 'an error of ours', 'Check failed'):
     assert line in output, output
 
 
 def test_debug_shows_everything():
   output = _run(verbosity.DEBUG)
-  for line in CHATTER + ('a python warning', 'our own line', 'an error of ours'):
+  for line in CHATTER + ('a python warning', 'a python info line', 'our own line',
+                         'an error of ours'):
     assert line in output, output
 
 

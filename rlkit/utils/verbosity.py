@@ -49,6 +49,7 @@ LEVELS = {'quiet': QUIET, 'default': DEFAULT, 'debug': DEBUG}
 _NATIVE_MIN_LEVEL = {QUIET: '2', DEFAULT: '1', DEBUG: '0'}
 _GRPC_VERBOSITY = {QUIET: 'ERROR', DEFAULT: 'ERROR', DEBUG: 'INFO'}
 _PYTHON_LEVEL = {QUIET: logging.ERROR, DEFAULT: logging.WARNING, DEBUG: logging.DEBUG}
+_ABSL_LEVEL = {QUIET: 'error', DEFAULT: 'warning', DEBUG: 'debug'}  # absl's own scale.
 _LIBRARIES_LOADING_ENV = ('tensorflow', 'reverb')
 
 REVERB_PREFIX = b'[reverb/cc/'
@@ -121,7 +122,7 @@ def _set_python_logging(level: int) -> None:
   python_level = _PYTHON_LEVEL[level]
   try:
     from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
-    absl_logging.set_verbosity(python_level)  # What absl's app.run applies to the root.
+    absl_logging.set_verbosity(_ABSL_LEVEL[level])  # What absl's app.run applies to the root.
   except ImportError:
     pass
   logging.getLogger().setLevel(python_level)

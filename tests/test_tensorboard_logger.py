@@ -90,6 +90,20 @@ def test_a_resumed_run_appends_without_duplicated_steps(tmp_path):
                     [(s, s + 0.5) for s in range(70, 121, 10)])
 
 
+def test_a_row_at_the_resume_step_the_files_lack_is_written(tmp_path):
+  first = loggers.TensorBoardLogger(str(tmp_path), 'evaluator', 'actor_steps')
+  for step in (30, 60):
+    first.write({'actor_steps': step, 'return_mean': 1.0})
+  first.close()
+  # Checkpointed at 68, killed before the final evaluation at 68.
+  second = loggers.TensorBoardLogger(str(tmp_path), 'evaluator', 'actor_steps', resume_step=68)
+  second.write({'actor_steps': 60, 'return_mean': 2.0})
+  second.write({'actor_steps': 68, 'return_mean': 3.0})
+  second.close()
+  assert _scalars(str(tmp_path / 'evaluator'))['evaluator/return_mean'] == [
+      (30, 1.0), (60, 1.0), (68, 3.0)]
+
+
 def test_make_default_logger_adds_tensorboard_next_to_csv(tmp_path):
   logger = loggers.make_default_logger(
       'evaluator', time_delta=0.0, directory=str(tmp_path / 'logs'), print_fn=lambda _: None,

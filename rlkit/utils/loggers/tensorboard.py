@@ -122,8 +122,10 @@ class TensorBoardLogger(base.Logger):
     steps_key: the row key giving the step.
     resume_step: when resuming from a checkpoint taken at this step (in
       `steps_key` units), events after it are removed from the existing files
-      and rows with a step <= it are dropped, so no step appears twice.
-      None: existing files are kept as they are.
+      (the run writes them again), and rows with a step not above the last
+      one kept are dropped, so no step appears twice. A row at exactly
+      `resume_step` that the files lack (a final evaluation the killed run
+      did not get to) is written. None: existing files are kept as they are.
   """
 
   def __init__(self, logdir: str, label: str, steps_key: str,
@@ -140,10 +142,9 @@ class TensorBoardLogger(base.Logger):
     self._directory = os.path.join(os.fspath(logdir), label)
     os.makedirs(self._directory, exist_ok=True)
     self._min_step = -1
-    self._last_step = -1
     if resume_step is not None:
-      self._min_step = int(resume_step)
-      self._last_step = truncate(self._directory, self._min_step)
+      self._min_step = truncate(self._directory, int(resume_step))
+    self._last_step = self._min_step
     self._path = self._new_file_path()
     self._file = open(self._path, 'wb')
     self._writer = RecordWriter(self._file)

@@ -87,3 +87,30 @@ def test_parse_level(value, level):
 def test_bad_levels_are_rejected(value):
   with pytest.raises(ValueError, match='verbosity must be'):
     verbosity.parse_level(value)
+
+
+ENV_SCRIPT = r"""
+import os, stat, sys
+from rlkit.utils import verbosity
+verbosity.configure_output(sys.argv[1], filter_stderr=sys.argv[2] == '1')
+xdg = os.environ.get('XDG_RUNTIME_DIR', '')
+print(os.environ['TF_CPP_MIN_LOG_LEVEL'], os.environ['GLOG_minloglevel'],
+      stat.S_ISFIFO(os.fstat(2).st_mode), bool(xdg) and oct(os.stat(xdg).st_mode & 0o777),
+      verbosity.verbosity())
+"""
+
+
+@pytest.mark.parametrize('level, filtered, expected', [
+    ('quiet', '1', ['2', '2', 'True', '0o700', '0']),
+    ('quiet', '0', ['2', '2', 'False', '0o700', '0']),
+    ('default', '1', ['1', '1', 'True', '0o700', '1']),
+    ('debug', '1', ['0', '0', 'False', 'False', '2']),
+])
+def test_environment_and_stderr_per_level(level, filtered, expected, tmp_path):
+  env = {k: v for k, v in os.environ.items() if k != 'XDG_RUNTIME_DIR'}
+  with open(tmp_path / 'stderr', 'w') as stderr:  # A file: fd 2 is a pipe only when filtered.
+    result = subprocess.run([sys.executable, '-c', ENV_SCRIPT, level, filtered],
+                            stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT,
+                            env=env, timeout=60)
+  assert result.returncode == 0, (tmp_path / 'stderr').read_text()
+  assert result.stdout.split() == expected

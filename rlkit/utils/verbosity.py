@@ -91,12 +91,18 @@ def parse_level(value) -> int:
   raise ValueError(f'verbosity must be 0, 1, 2 or one of {sorted(LEVELS)}, got {value!r}.')
 
 
-def configure_output(verbosity_level) -> None:
+def configure_output(verbosity_level, filter_stderr: bool = True) -> None:
   """Sets what TensorFlow, Reverb, SDL and Python logging print (see module doc).
 
   Call it before TensorFlow or Reverb is imported: their native log levels
   are read once, at import (a RuntimeWarning says so otherwise). It may be
   called again; the last call wins (the stderr filter is started or stopped).
+
+  Args:
+    verbosity_level: 0/1/2 or 'quiet'/'default'/'debug'.
+    filter_stderr: whether (below DEBUG) file descriptor 2 goes through the
+      Reverb line filter; pass False where something else owns descriptor 2
+      (pytest's output capture, for a run started inside a test).
   """
   level = parse_level(verbosity_level)
   loaded = [name for name in _LIBRARIES_LOADING_ENV if name in sys.modules]
@@ -111,7 +117,7 @@ def configure_output(verbosity_level) -> None:
     os.environ.setdefault('PYGAME_HIDE_SUPPORT_PROMPT', '1')
     _set_xdg_runtime_dir()
   _set_python_logging(level)
-  if level < DEBUG:
+  if level < DEBUG and filter_stderr:
     _start_filter()
   else:
     _stop_filter()

@@ -1,6 +1,7 @@
 """configure_output: quiet hides TensorFlow's, Reverb's and SDL's chatter; debug shows it."""
 
 import os
+import select
 import subprocess
 import sys
 
@@ -75,6 +76,25 @@ def test_debug_shows_everything():
   for line in CHATTER + ('a python warning', 'a python info line', 'our own line',
                          'an error of ours'):
     assert line in output, output
+
+
+def test_the_filter_passes_partial_lines_at_once_and_drops_reverb_lines():
+  process = subprocess.Popen([sys.executable, '-S', '-c', verbosity._FILTER_CODE],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+  try:
+    process.stdin.write(b'progress 10%')
+    process.stdin.flush()
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    assert ready and os.read(process.stdout.fileno(), 100) == b'progress 10%'
+    process.stdin.write(b' 20%\n[reverb/cc/a.cc:1] Stored checkpoint to x\n[rev')
+    process.stdin.flush()
+    process.stdin.write(b'erb/cc/b.cc:2] Started replay server\n[reverb/cc/c.cc:3] '
+                        b'Failed to read\nlast')
+    process.stdin.close()
+    assert process.stdout.read() == b' 20%\n[reverb/cc/c.cc:3] Failed to read\nlast'
+  finally:
+    process.kill()
+    process.wait()
 
 
 @pytest.mark.parametrize('value, level', [(0, 0), (2, 2), ('quiet', 0), ('Default', 1),

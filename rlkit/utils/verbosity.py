@@ -56,20 +56,48 @@ REVERB_PREFIX = b'[reverb/cc/'
 PROBLEM_WORDS = (b'error', b'fail', b'warn', b'invalid', b'unable', b'cannot', b'could not',
                  b'abort', b'fatal', b'corrupt', b'not found', b'denied')
 
-# The filter process: copies stdin to stdout line by line, dropping Reverb's
-# informational lines. Kept to the standard library; run with `python -S`.
+# The filter process: copies stdin to stdout, dropping Reverb's informational
+# lines. A partial line (a prompt, a progress bar on stderr) is passed on at
+# once unless it may still become a Reverb line. Standard library only; runs
+# with `python -S`.
 _FILTER_CODE = f"""
-import signal, sys
+import os, signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 prefix, words = {REVERB_PREFIX!r}, {PROBLEM_WORDS!r}
-source, sink = sys.stdin.buffer, sys.stdout.buffer
+
+def keep(line):
+  return not line.startswith(prefix) or any(w in line.lower() for w in words)
+
+def write(data):
+  while data:
+    data = data[os.write(1, data):]
+
+pending, passing = b'', False  # passing: the current line is being passed on.
 try:
-  for line in iter(source.readline, b''):
-    if line.startswith(prefix) and not any(w in line.lower() for w in words):
-      continue
-    sink.write(line)
-    sink.flush()
+  while True:
+    chunk = os.read(0, 65536)
+    if not chunk:
+      break
+    data, pending, out = pending + chunk, b'', []
+    while data:
+      end = data.find(b'\\n') + 1  # 0: no complete line.
+      if passing:
+        part = data[:end] if end else data
+        out.append(part)
+        data, passing = data[len(part):], not end
+      elif end:
+        line, data = data[:end], data[end:]
+        if keep(line):
+          out.append(line)
+      elif data.startswith(prefix) or prefix.startswith(data):
+        pending, data = data, b''  # May be a Reverb line: wait for its end.
+      else:
+        out.append(data)
+        data, passing = b'', True
+    write(b''.join(out))
+  if pending and keep(pending):
+    write(pending)
 except (BrokenPipeError, KeyboardInterrupt):
   pass
 """

@@ -73,8 +73,11 @@ def test_quiet_hides_native_chatter_and_keeps_our_lines():
 
 def test_debug_shows_everything():
   output = _run(verbosity.DEBUG)
-  for line in CHATTER + ('a python warning', 'a python info line', 'our own line',
-                         'an error of ours'):
+  # TensorFlow's cpu_feature_guard notice only appears on CPUs with instructions
+  # (AVX2, FMA) its build does not use, so it is not required here.
+  shown = tuple(line for line in CHATTER if line != 'cpu_feature_guard')
+  for line in shown + ('a python warning', 'a python info line', 'our own line',
+                       'an error of ours'):
     assert line in output, output
 
 

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from typing import Optional
+from typing import Optional, Union
 
 QUIET, DEFAULT, DEBUG = 0, 1, 2
 LEVELS = {'quiet': QUIET, 'default': DEFAULT, 'debug': DEBUG}
@@ -110,7 +110,7 @@ def verbosity() -> Optional[int]:
   return _state['verbosity']
 
 
-def parse_level(value) -> int:
+def parse_level(value: Union[int, str]) -> int:
   """0/1/2 or 'quiet'/'default'/'debug' -> the level."""
   if isinstance(value, str) and value.strip().lower() in LEVELS:
     return LEVELS[value.strip().lower()]
@@ -119,7 +119,7 @@ def parse_level(value) -> int:
   raise ValueError(f'verbosity must be 0, 1, 2 or one of {sorted(LEVELS)}, got {value!r}.')
 
 
-def configure_output(verbosity_level, filter_stderr: bool = True) -> None:
+def configure_output(verbosity_level: Union[int, str], filter_stderr: bool = True) -> None:
   """Sets what TensorFlow, Reverb, SDL and Python logging print (see module doc).
 
   Call it before TensorFlow or Reverb is imported: their native log levels

@@ -103,6 +103,9 @@ def _define_experiment_flags(env, observation_type, num_steps, eval_every, eval_
                     'log its return beside every evaluation.', **g)
   flags.DEFINE_bool('plots', True, 'Write learning curves (and GridWorld value maps) to '
                     'plots/ at the end.', **g)
+  flags.DEFINE_bool('tensorboard', True, 'Write TensorBoard event files to tensorboard/ in '
+                    'the run directory (`tensorboard --logdir runs`). Output on the terminal: '
+                    "absl's --verbosity (-v): -1 quiet, 0 default, 1 debug.", **g)
 
 
 def _define_checkpointing_flags(checkpoint_every_steps):
@@ -222,7 +225,8 @@ def make_experiment_config(config: Any, env_factory: Any) -> Any:
           stop_at_return=FLAGS.stop_at_return),
       run_dir=FLAGS.run_dir, runs_root=FLAGS.runs_root, video=FLAGS.video,
       plots=FLAGS.plots, fps=FLAGS.fps, torch_threads=FLAGS.torch_threads,
-      log_every_seconds=FLAGS.log_every_seconds, run_flags=run_flags(),
+      log_every_seconds=FLAGS.log_every_seconds, verbosity=cli.output_level(),
+      tensorboard=FLAGS.tensorboard, run_flags=run_flags(),
       resume_ignored_flags=BOOKKEEPING_FLAGS)
 
 

@@ -100,7 +100,11 @@ class ExperimentConfig:
     plots: write learning curves (and the environment's value maps) at the end.
     fps: frames per second of videos.
     torch_threads: `torch.set_num_threads` for this process.
-    log_every_seconds: seconds between progress lines on the terminal.
+    log_every_seconds: seconds between printed rows (verbosity 2) and between
+      plain progress lines when stdout is not a terminal.
+    verbosity: 0 the progress line and the summary; 1 also a line per
+      evaluation; 2 also every logger's rows.
+    tensorboard: write TensorBoard event files to the run's tensorboard/.
     run_flags: what to record as the run's `flags.txt` and compare on resume
       (a launcher's absl FlagValues); None for library use.
     resume_ignored_flags: flags that may differ between a run and its resumption.
@@ -126,6 +130,8 @@ class ExperimentConfig:
   fps: int = 30
   torch_threads: int = 1
   log_every_seconds: float = 10.0
+  verbosity: int = 1
+  tensorboard: bool = True
   run_flags: Optional[Any] = None
   resume_ignored_flags: Sequence[str] = ()
 

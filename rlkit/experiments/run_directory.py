@@ -179,7 +179,8 @@ def _flag_names(run_flags: Any):
 
 
 def _start_over(run: run_dir_lib.RunDirectory) -> None:
-  """Removes the checkpoints (and replay) and logs of an earlier run of the same agent."""
+  """Removes the checkpoints (and replay), logs and TensorBoard files of an earlier run."""
+  shutil.rmtree(os.path.join(run.path, 'tensorboard'), ignore_errors=True)
   for directory in (run.checkpoints_dir, run.logs_dir):
     for name in os.listdir(directory):
       path = os.path.join(directory, name)

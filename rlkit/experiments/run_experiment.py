@@ -117,9 +117,10 @@ class _Run:
     self.config = config
     self.name = agent_name_of(config)
     self.started = time.monotonic()
+    self.print_fn = lambda text: print(text, flush=True)
 
   def _print(self, text: str) -> None:
-    print(f'[{self.name}] {text}', flush=True)
+    self.print_fn(f'[{self.name}] {text}')
 
   def run(self) -> ExperimentResult:
     c = self.config
@@ -155,8 +156,13 @@ class _Run:
     rng.seed_everything(c.seed)
     counter = counting.Counter()
     counter.increment(actor_steps=0, actor_episodes=0, learner_steps=0)
+    budget = ((c.max_num_episodes, 'episodes') if c.max_num_episodes is not None
+              else (c.max_num_actor_steps, 'steps'))
     logger_factory = c.logger_factory or run_loggers.RunLoggers(
-        run, c.log_every_seconds, resume_state=state)
+        run, c.log_every_seconds, resume_state=state, verbosity=c.verbosity, budget=budget,
+        tensorboard=c.tensorboard)
+    if isinstance(logger_factory, run_loggers.RunLoggers):
+      self.print_fn = logger_factory.print
     networks = (c.network_factory(spec, c.seed) if c.network_factory else None)
     agent = local_layout.make_local_agent(
         c.builder, spec, seed=c.seed, counter=counter, logger_fn=logger_factory,
@@ -164,13 +170,18 @@ class _Run:
         replay_checkpoint_dir=run_checkpoints.replay_dir(run.checkpoints_dir),
         networks=networks)
     try:
-      return _Training(self, run, checkpointer, agent, environment, spec, counter,
-                       logger_factory, horizon, state).run()
+      result = _Training(self, run, checkpointer, agent, environment, spec, counter,
+                         logger_factory, horizon, state).run()
     finally:
       agent.close()
       close = getattr(logger_factory, 'close', None)
       if callable(close):
         close()
+      self.print_fn = lambda text: print(text, flush=True)
+    result.total_seconds = time.monotonic() - self.started
+    if not result.interrupted:
+      _summary(self._print, result)
+    return result
 
 
 class _Training:
@@ -325,9 +336,6 @@ class _Training:
         result.plots = outputs.write_plots(self.run_dir, self.eval_actor,
                                            self.eval_environment)
     self.eval_environment.close()
-    result.total_seconds = time.monotonic() - self.owner.started
-    if not interrupted:
-      self._summary(result)
     return result
 
   def _solved(self, result: Optional[Mapping[str, Any]], steps: int) -> bool:
@@ -339,21 +347,21 @@ class _Training:
         f'stop_at_return={target:g}; stopping.')
     return True
 
-  def _summary(self, result: ExperimentResult) -> None:
-    say = self.owner._print  # pylint: disable=protected-access
-    counts, final = result.counts, result.final_evaluation or {}
-    print(flush=True)
-    say(f'Done: {counts["actor_steps"]} steps, {counts["actor_episodes"]} episodes, '
-        f'{counts.get("learner_steps", 0)} learner steps; training {result.training_seconds:.1f} s, '
-        f'{result.total_seconds:.1f} s in all (start-up, evaluation, video and plots included).')
-    if final:
-      say(f'Greedy evaluation over {final["episodes"]} episodes: return '
-          f'{final["return_mean"]:.2f} +- {final["return_std"]:.2f}, length '
-          f'{final["episode_length_mean"]:.1f}.')
-    say(f'Run directory: {result.run_dir}')
-    say(f'Checkpoint:    {result.checkpoint}')
-    if result.video:
-      say(f'Video:         {result.video}')
-    for name, path in result.plots.items():
-      say(f'Plot ({name}): {path}')
-    sys.stdout.flush()
+
+
+def _summary(say, result: ExperimentResult) -> None:
+  counts, final = result.counts, result.final_evaluation or {}
+  say(f'Done: {counts["actor_steps"]} steps, {counts["actor_episodes"]} episodes, '
+      f'{counts.get("learner_steps", 0)} learner steps; training {result.training_seconds:.1f} s, '
+      f'{result.total_seconds:.1f} s in all (start-up, evaluation, video and plots included).')
+  if final:
+    say(f'Greedy evaluation over {final["episodes"]} episodes: return '
+        f'{final["return_mean"]:.2f} +- {final["return_std"]:.2f}, length '
+        f'{final["episode_length_mean"]:.1f}.')
+  say(f'Run directory: {result.run_dir}')
+  say(f'Checkpoint:    {result.checkpoint}')
+  if result.video:
+    say(f'Video:         {result.video}')
+  for name, path in result.plots.items():
+    say(f'Plot ({name}): {path}')
+  sys.stdout.flush()

@@ -339,7 +339,7 @@ def test_agent_save_restore_round_trip():
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=3)
     state = agent.save()
-  other = _local_agent(builder, spec, seed=5)
+  other = _local_agent(builder, spec, seed=5, horizon=10_000)  # A horizon changes nothing.
   with other:
     other.restore(state)
     assert other.num_learner_steps == 3 and other.num_episodes == 3

@@ -39,6 +39,7 @@ from rlkit.agents.actor_critic import config as ac_config
 from rlkit.agents.reinforce import builder as reinforce_builder
 from rlkit.agents.reinforce import config as reinforce_config
 from rlkit.environments import factory
+from rlkit.experiments import local_layout
 
 THRESHOLDS = {'CartPole-v0': 195.0, 'CartPole-v1': 475.0}
 TIME_LIMITS = {'CartPole-v0': 200, 'CartPole-v1': 500}
@@ -140,8 +141,10 @@ def run_seed(agent: str, env_name: str, seed: int, budget_s: float,
   environment = factory.make_environment(f'gym:{env_name}', seed=seed)
   spec = specs.make_environment_spec(environment)
   builder = make_builder(agent, overrides)
-  agent_ = builder.make_agent(spec, seed=seed)
-  eval_actor = builder.make_greedy_actor(agent_, spec)
+  agent_ = local_layout.make_local_agent(builder, spec, seed=seed)
+  # The evaluator's actor: its own eval-mode networks, pulled from the agent.
+  eval_policy = builder.make_policy(builder.make_networks(spec, seed), spec, evaluation=True)
+  eval_actor = builder.make_actor(seed, eval_policy, spec, variable_source=agent_)
   eval_envs_ = [factory.make_environment(f'gym:{env_name}', seed=10_000 + 100 * seed + i)
                 for i in range(eval_envs)]
   episodes, steps, evaluations, eval_seconds = 0, 0, 0, 0.0

@@ -9,8 +9,10 @@ from rlkit import core
 from rlkit import environment_loop
 from rlkit import evaluation
 from rlkit import specs
+from rlkit.agents import builders
 from rlkit.agents import registry
 from rlkit.environments import factory
+from rlkit.experiments import local_layout
 from rlkit.utils import checkpointing
 from rlkit.utils import loggers
 
@@ -24,14 +26,48 @@ class ListLogger(loggers.Logger):
     self.rows.append(dict(data))
 
 
+def make_evaluation_actor(builder: builders.ActorLearnerBuilder,
+                          spec: specs.EnvironmentSpec,
+                          variable_source: core.VariableSource) -> core.Actor:
+  """The evaluator's greedy actor: its own networks, synced from `variable_source` now."""
+  networks = builder.make_networks(spec, seed=0)
+  policy = builder.make_policy(networks, spec, evaluation=True)
+  actor = builder.make_actor(0, policy, spec, variable_source=variable_source, adder=None)
+  actor.update(wait=True)
+  return actor
+
+
+def mean_return_reaches(environment: dm_env.Environment, actor: core.Actor,
+                        num_episodes: int, threshold: float,
+                        max_return: Optional[float] = None) -> bool:
+  """Whether `actor`'s mean return over `num_episodes` episodes is >= `threshold`.
+
+  With `max_return` (the most one episode can return), it stops as soon as the
+  summed shortfall of the finished episodes rules the threshold out: the same
+  answer as playing them all, sooner.
+  """
+  total, shortfall = 0.0, 0.0
+  budget = None if max_return is None else num_episodes * (max_return - threshold)
+  for _ in range(num_episodes):
+    episode_return = evaluation.evaluate(environment, actor, 1)['return_mean']
+    total += episode_return
+    if budget is not None:
+      shortfall += max_return - episode_return
+      if shortfall > budget:
+        return False
+  return total / num_episodes >= threshold
+
+
 def train_until_solved(make_builder: Callable[..., Any], environment_name: str, seed: int,
                        threshold: float, max_episodes: int, eval_every: int,
                        num_eval_episodes: int, observation_type: Optional[str] = None,
+                       max_return: Optional[float] = None,
                        **config) -> Tuple[Optional[int], core.Actor, dm_env.Environment]:
   """Trains until the greedy policy's mean return >= threshold.
 
   Args:
     make_builder: config fields -> the agent's builder.
+    max_return: the most an episode returns (stops failing evaluations early).
 
   Returns:
     (episodes used or None, the greedy actor, the evaluation environment).
@@ -43,15 +79,15 @@ def train_until_solved(make_builder: Callable[..., Any], environment_name: str, 
                                               observation_type=observation_type)
   spec = specs.make_environment_spec(environment)
   builder = make_builder(**config)
-  agent = builder.make_agent(spec, seed=seed)
-  greedy = builder.make_greedy_actor(agent, spec)
+  agent = local_layout.make_local_agent(builder, spec, seed=seed)
+  greedy = make_evaluation_actor(builder, spec, agent)
   loop = environment_loop.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
   with agent:
     for episodes in range(eval_every, max_episodes + 1, eval_every):
       loop.run(num_episodes=eval_every)
       greedy.update(wait=True)
-      stats = evaluation.evaluate(eval_environment, greedy, num_eval_episodes)
-      if stats['return_mean'] >= threshold:
+      if mean_return_reaches(eval_environment, greedy, num_eval_episodes, threshold,
+                             max_return):
         return episodes, greedy, eval_environment
   return None, greedy, eval_environment
 

@@ -11,7 +11,6 @@ import torch
 
 from rlkit import batched_environment_loop
 from rlkit import environment_loop
-from rlkit import evaluation
 from rlkit import specs
 from rlkit.adders import base as adders_base
 from rlkit.agents import pg_data
@@ -21,7 +20,9 @@ from rlkit.agents.actor_critic import learning
 from rlkit.agents.actor_critic import networks as networks_lib
 from rlkit.environments import batched
 from rlkit.environments import factory
+from rlkit.experiments import local_layout
 from rlkit.replay import server as server_lib
+from rlkit.utils import counting
 from rlkit.utils import loggers
 from tests import fakes
 from tests import pg_helpers
@@ -71,14 +72,22 @@ def _one_episode(truncate, episode_length=3):
   environment = fakes.FixedLengthEnvironment(episode_length=episode_length, truncate=truncate)
   spec = specs.make_environment_spec(environment)
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig())
-  with server_lib.ReplayServer(builder.make_replay_tables(spec)) as server:
+  network = builder.make_networks(spec, seed=0)
+  policy = builder.make_policy(network, spec)
+  with server_lib.ReplayServer(builder.make_replay_tables(spec, policy)) as server:
     client = server.client()
-    network = builder.make_networks(spec, seed=0)
-    actor = builder.make_actor(network, spec, adder=builder.make_adder(client, spec), seed=0)
+    actor = builder.make_actor(0, policy, spec, adder=builder.make_adder(client, spec, policy))
     environment_loop.EnvironmentLoop(
         environment, actor, logger=loggers.NoOpLogger()).run(num_episodes=1)
-    batch = next(builder.make_dataset_iterator(client, spec, server.can_sample))
+    batch = next(builder.make_dataset_iterator(client))
   return spec, builder, network, batch
+
+
+def _local_agent(builder, spec, logger=None, **kwargs):
+  """The single-process agent, under a run's counter (so rows get 'learner_steps')."""
+  logger_fn = None if logger is None else (lambda label: logger)
+  return local_layout.make_local_agent(builder, spec, logger_fn=logger_fn,
+                                       counter=counting.Counter(), **kwargs)
 
 
 @pytest.mark.parametrize('truncate', [False, True])
@@ -137,7 +146,7 @@ def test_entropy_is_the_policy_distributions_entropy():
 @pytest.mark.parametrize('field, value', [
     ('learning_rate', -1.0), ('discount', 2.0), ('n_step', -1), ('value_cost', -0.5),
     ('entropy_cost', -0.01), ('standardize_advantages', 'sometimes'),
-    ('episodes_per_update', 0), ('hidden_sizes', (0,))])
+    ('episodes_per_update', 0), ('hidden_sizes', (0,)), ('variable_update_period', 0)])
 def test_config_rejects_bad_values(field, value):
   with pytest.raises(ValueError, match=field):
     config_lib.ActorCriticConfig(**{field: value})
@@ -176,10 +185,13 @@ def test_save_restore_gives_identical_outputs_and_optimizer_state(shared_torso):
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(
       shared_torso=shared_torso, n_step=2, max_gradient_norm=0.5,
       standardize_advantages='batch'))
-  trained = builder.make_learner(builder.make_networks(spec, seed=0), iter(batches))
+  no_logger = lambda label: loggers.NoOpLogger()
+  trained = builder.make_learner(builder.make_networks(spec, seed=0), iter(batches),
+                                 no_logger, spec)
   trained.run(num_steps=3)
   state = trained.save()
-  fresh = builder.make_learner(builder.make_networks(spec, seed=1), iter(batches[3:]))
+  fresh = builder.make_learner(builder.make_networks(spec, seed=1), iter(batches[3:]),
+                               no_logger, spec)
   probe = torch.as_tensor(rng.normal(size=(5, 2)).astype(np.float32))
   fresh.restore(state)
   assert fresh.num_steps == 3
@@ -199,12 +211,13 @@ def test_learner_logs_loss_entropy_and_value_error():
   spec = specs.make_environment_spec(environment)
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(episodes_per_update=2))
   logger = pg_helpers.ListLogger()
-  with builder.make_agent(spec, seed=0, learner_logger=logger) as agent:
+  with _local_agent(builder, spec, logger, seed=0) as agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=4)
   assert len(logger.rows) == 2
   assert {'loss', 'policy_loss', 'value_loss', 'value_error', 'entropy',
-          'learner_steps'} <= set(logger.rows[0])
+          'learner_steps', 'learning_rate'} <= set(logger.rows[0])
+  assert [row['learning_rate'] for row in logger.rows] == [3e-3, 3e-3]  # Constant.
   assert all(np.isfinite(float(v)) for row in logger.rows for v in row.values())
 
 
@@ -216,7 +229,7 @@ def test_batched_agent_collects_whole_episodes_from_every_copy():
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(episodes_per_update=2))
   logger = pg_helpers.ListLogger()
   batches = []
-  with builder.make_agent(spec, seed=0, learner_logger=logger, num_envs=2) as agent:
+  with _local_agent(builder, spec, logger, seed=0, num_envs=2) as agent:
     original_loss = agent.learner.loss
     agent.learner.loss = lambda batch: (batches.append(batch), original_loss(batch))[1]
     batched_environment_loop.BatchedEnvironmentLoop(
@@ -232,6 +245,25 @@ def test_batched_agent_collects_whole_episodes_from_every_copy():
       assert discount[length - 1] == (1.0 if length == 3 else 0.0)  # Truncated vs terminated.
 
 
+def test_evaluation_actor_pulls_its_own_network_and_the_collect_actor_shares_the_learners():
+  environment = fakes.FixedLengthEnvironment(episode_length=3)
+  spec = specs.make_environment_spec(environment)
+  builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(shared_torso=True))
+  assert builder.supports(spec) is None
+  continuous = spec._replace(actions=specs.BoundedArray((1,), np.float32, -1.0, 1.0))
+  assert 'ActorCritic needs discrete actions' in builder.supports(continuous)
+  observation = np.ones(2, np.float32)
+  with _local_agent(builder, spec, seed=0) as agent:
+    assert agent.actor.network.network is agent.networks  # Shared: PolicyLogits of it.
+    environment_loop.EnvironmentLoop(
+        environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=3)
+    greedy = pg_helpers.make_evaluation_actor(builder, spec, agent)
+    assert greedy.greedy and greedy.network.network is not agent.networks
+    assert not greedy.network.network.training
+    np.testing.assert_array_equal(greedy.logits(observation), agent.actor.logits(observation))
+    assert greedy.select_action(observation) == int(np.argmax(greedy.logits(observation)))
+
+
 def _make_builder(**config):
   return builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig(**config))
 
@@ -240,7 +272,7 @@ def test_cartpole_v0_greedy_mean_reaches_195_within_300_episodes():
   # Seed 0 needs 120 episodes (80-120 over seeds 0-4, as in benchmarks/pg_cartpole.py).
   episodes, _, _ = pg_helpers.train_until_solved(
       _make_builder, 'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300,
-      eval_every=10, num_eval_episodes=100)
+      eval_every=10, num_eval_episodes=100, max_return=200.0)
   assert episodes is not None, 'no greedy evaluation reached 195 within 300 episodes'
 
 
@@ -252,14 +284,14 @@ def test_batched_a2c_on_four_cartpoles_reaches_195_within_400_episodes():
   spec = environment.single_environment_spec()
   eval_environment = factory.make_environment('gym:CartPole-v0', seed=1001)
   builder = builder_lib.ActorCriticBuilder(config_lib.ActorCriticConfig())
-  with builder.make_agent(spec, seed=1, num_envs=4) as agent:
-    greedy = builder.make_greedy_actor(agent, spec)
+  with _local_agent(builder, spec, seed=1, num_envs=4) as agent:
+    greedy = pg_helpers.make_evaluation_actor(builder, spec, agent)
     loop = batched_environment_loop.BatchedEnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger())
     for _ in range(40):
       loop.run(num_episodes=10)
       greedy.update(wait=True)
-      if evaluation.evaluate(eval_environment, greedy, 100)['return_mean'] >= 195.0:
+      if pg_helpers.mean_return_reaches(eval_environment, greedy, 100, 195.0, 200.0):
         break
     else:
       pytest.fail('no greedy evaluation reached 195 within 400 episodes')

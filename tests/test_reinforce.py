@@ -9,15 +9,22 @@ import numpy as np
 import pytest
 import torch
 
+from rlkit import batched_environment_loop
 from rlkit import environment_loop
 from rlkit import specs
 from rlkit.adders import base as adders_base
+from rlkit.agents import builders
 from rlkit.agents import pg_data
 from rlkit.agents.reinforce import builder as builder_lib
 from rlkit.agents.reinforce import config as config_lib
+from rlkit.agents.reinforce import episode_builder
 from rlkit.agents.reinforce import learning
 from rlkit.agents.reinforce import networks as networks_lib
+from rlkit.environments import batched
+from rlkit.experiments import local_layout
 from rlkit.replay import server as server_lib
+from rlkit.replay import tables
+from rlkit.utils import counting
 from rlkit.utils import loggers
 from tests import fakes
 from tests import pg_helpers
@@ -102,21 +109,33 @@ def _fixed_length_agent(episodes_per_update, **config):
   return environment, spec, builder
 
 
+def _local_agent(builder, spec, logger=None, **kwargs):
+  """The single-process agent, under a run's counter (so rows get 'learner_steps')."""
+  logger_fn = None if logger is None else (lambda label: logger)
+  return local_layout.make_local_agent(builder, spec, logger_fn=logger_fn,
+                                       counter=counting.Counter(), **kwargs)
+
+
 def test_episodes_go_through_the_reverb_queue_intact():
   environment, spec, builder = _fixed_length_agent(2, max_episode_length=10)
-  with server_lib.ReplayServer(builder.make_replay_tables(spec)) as server:
+  networks = builder.make_networks(spec, seed=0)
+  policy = builder.make_policy(networks, spec)
+  with server_lib.ReplayServer(builder.make_replay_tables(spec, policy)) as server:
     client = server.client()
-    networks = builder.make_networks(spec, seed=0)
-    actor = builder.make_actor(networks, spec, adder=builder.make_adder(client, spec), seed=0)
-    reader = builder.make_dataset_iterator(client, spec, server.can_sample)
+    actor = builder.make_actor(0, policy, spec, adder=builder.make_adder(client, spec, policy))
+    reader = builder.make_dataset_iterator(client)  # The client alone: specs from the server.
     loop = environment_loop.EnvironmentLoop(environment, actor, logger=loggers.NoOpLogger())
     loop.run(num_episodes=1)
     assert server.table_sizes() == {builder.table_name: 1}
+    assert not reader.ready()
     with pytest.raises(RuntimeError, match='fewer than 2 episodes'):
       next(reader)  # Would block forever in one thread; raises instead.
     loop.run(num_episodes=1)
+    assert reader.ready()
     batch = next(reader)
     assert server.table_sizes() == {builder.table_name: 0}  # The queue consumed them.
+    reader.close()
+    assert not reader.ready()
   np.testing.assert_array_equal(batch.length, [3, 3])
   np.testing.assert_array_equal(batch.observation[:, :, 0], [[0, 1, 2, 3]] * 2)
   np.testing.assert_array_equal(batch.reward, [[1, 2, 3]] * 2)
@@ -124,9 +143,38 @@ def test_episodes_go_through_the_reverb_queue_intact():
   assert batch.mask.all() and batch.action.shape == (2, 3)
 
 
+def test_a_full_queue_raises_naming_the_field_to_raise():
+  environment, spec, builder = _fixed_length_agent(1)
+  with server_lib.ReplayServer([tables.make_queue_table('q', spec, max_size=1)]) as server:
+    client = server.client()
+    adder = episode_builder.QueueEpisodeAdder(client, 'q', 10, spec, queue_size=1, timeout_s=0.3)
+    policy = builder.make_policy(builder.make_networks(spec), spec)
+    loop = environment_loop.EnvironmentLoop(
+        environment, builder.make_actor(0, policy, spec, adder=adder),
+        logger=loggers.NoOpLogger())
+    loop.run(num_episodes=1)
+    with pytest.raises(TimeoutError, match=r'max_size 1 episodes.*raise the config field '
+                       r'queue_size'):
+      loop.run(num_episodes=1)
+    next(pg_data.EpisodeReader(client, 'q', 1))  # Frees the queue, so the adder can close.
+    adder.close()
+
+
+def test_default_queue_holds_the_episodes_of_64_copies_ending_at_once():
+  environment = batched.BatchedEnvironment(
+      [fakes.FixedLengthEnvironment(episode_length=3) for _ in range(64)])
+  spec = environment.single_environment_spec()
+  builder = builder_lib.REINFORCEBuilder(config_lib.REINFORCEConfig(dropout=0.0))
+  assert builder.config.table_size == 1 + 64
+  with _local_agent(builder, spec, seed=0, num_envs=64) as agent:
+    batched_environment_loop.BatchedEnvironmentLoop(
+        environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=64)
+    assert agent.num_episodes == 64 and agent.num_learner_steps == 64
+
+
 def test_episode_longer_than_max_episode_length_raises():
   environment, spec, builder = _fixed_length_agent(1, max_episode_length=2)
-  agent = builder.make_agent(spec, seed=0)
+  agent = _local_agent(builder, spec, seed=0)
   loop = environment_loop.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
   with agent, pytest.raises(ValueError, match='max_sequence_length'):
     loop.run(num_episodes=1)
@@ -137,7 +185,8 @@ def test_agent_steps_the_learner_once_per_batch_of_episodes():
   # first policy away from uniform.
   environment, spec, builder = _fixed_length_agent(2, dropout=0.0)
   logger = pg_helpers.ListLogger()
-  agent = builder.make_agent(spec, seed=0, learner_logger=logger)
+  assert builder.update_rule() == builders.ItemsPerUpdate(items=2)
+  agent = _local_agent(builder, spec, logger, seed=0)
   with agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=5)
@@ -145,17 +194,21 @@ def test_agent_steps_the_learner_once_per_batch_of_episodes():
     assert [row['batch_episodes'] for row in logger.rows] == [2, 2]
     assert [row['batch_steps'] for row in logger.rows] == [6, 6]
     assert {'loss', 'policy_loss', 'entropy', 'learner_steps'} <= set(logger.rows[0])
+    assert [row['learning_rate'] for row in logger.rows] == [0.01, 0.01]  # Constant.
+    assert [row['learner_steps'] for row in logger.rows] == [1, 2]
     # Two actions, uniform at first: entropy close to log 2.
     assert logger.rows[0]['entropy'] == pytest.approx(np.log(2), abs=0.1)
 
 
 def test_greedy_actor_is_a_dropout_free_copy_synced_on_update():
-  environment, spec, builder = _fixed_length_agent(1, dropout=0.6)
+  environment, spec, builder = _fixed_length_agent(1, dropout=0.6, variable_update_period=3)
   torch.manual_seed(0)
   observation = np.ones(2, np.float32)
-  with builder.make_agent(spec, seed=0) as agent:
-    greedy = builder.make_greedy_actor(agent, spec)
+  with _local_agent(builder, spec, seed=0) as agent:
+    greedy = pg_helpers.make_evaluation_actor(builder, spec, agent)
     assert greedy.greedy and not greedy.network.training
+    assert greedy.network is not agent.networks.policy  # Its own networks.
+    assert agent.actor.network is agent.networks.policy  # The collect actor shares them.
     # The collect actor samples with dropout: its logits change from call to call.
     assert not np.array_equal(agent.actor.logits(observation), agent.actor.logits(observation))
     np.testing.assert_array_equal(greedy.logits(observation), greedy.logits(observation))
@@ -163,7 +216,10 @@ def test_greedy_actor_is_a_dropout_free_copy_synced_on_update():
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=5)
     np.testing.assert_array_equal(greedy.logits(observation), before)  # Not synced yet.
-    greedy.update(wait=True)
+    greedy.update()
+    greedy.update()
+    np.testing.assert_array_equal(greedy.logits(observation), before)  # Period 3.
+    greedy.update()
     policy = agent.learner.policy_network
     policy.eval()
     with torch.no_grad():
@@ -171,6 +227,8 @@ def test_greedy_actor_is_a_dropout_free_copy_synced_on_update():
     policy.train()
     np.testing.assert_allclose(greedy.logits(observation), expected, rtol=1e-6)
     assert not np.allclose(before, expected)
+    greedy.update(wait=True)  # At once, whatever the period.
+    np.testing.assert_allclose(greedy.logits(observation), expected, rtol=1e-6)
 
 
 def test_baseline_learns_the_returns_and_logs_value_error():
@@ -178,7 +236,7 @@ def test_baseline_learns_the_returns_and_logs_value_error():
   environment, spec, builder = _fixed_length_agent(
       1, use_baseline=True, dropout=0.0, baseline_cost=1.0, learning_rate=0.01)
   logger = pg_helpers.ListLogger()
-  with builder.make_agent(spec, seed=0, learner_logger=logger) as agent:
+  with _local_agent(builder, spec, logger, seed=0) as agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=300)
   errors = [row['value_error'] for row in logger.rows]
@@ -189,7 +247,8 @@ def test_baseline_learns_the_returns_and_logs_value_error():
 @pytest.mark.parametrize('field, value', [
     ('learning_rate', 0.0), ('discount', 1.5), ('dropout', 1.0),
     ('standardize_returns', 'always'), ('episodes_per_update', 0),
-    ('hidden_sizes', (64, 0)), ('max_gradient_norm', -1.0), ('entropy_cost', -0.1)])
+    ('hidden_sizes', (64, 0)), ('max_gradient_norm', -1.0), ('entropy_cost', -0.1),
+    ('variable_update_period', 0)])
 def test_config_rejects_bad_values(field, value):
   with pytest.raises(ValueError, match=field):
     config_lib.REINFORCEConfig(**{field: value})
@@ -211,9 +270,19 @@ def test_learner_and_builder_reject_bad_arguments():
     learning.REINFORCELearner(policy, iter([]), standardize_returns='yes')
   with pytest.raises(TypeError, match='REINFORCEConfig'):
     builder_lib.REINFORCEBuilder(object())
+  continuous = spec._replace(actions=specs.BoundedArray((1,), np.float32, -1.0, 1.0))
   with pytest.raises(TypeError, match='DiscreteArray'):
-    networks_lib.make_policy_network(spec._replace(
-        actions=specs.BoundedArray((1,), np.float32, -1.0, 1.0)))
+    networks_lib.make_policy_network(continuous)
+  builder = builder_lib.REINFORCEBuilder()
+  assert builder.supports(spec) is None
+  assert 'REINFORCE needs discrete actions' in builder.supports(continuous)
+  with pytest.raises(ValueError, match='needs discrete actions'):
+    local_layout.make_local_agent(builder, continuous)
+  with pytest.raises(TypeError, match='make_policy'):
+    builder.make_actor(0, builder.make_networks(spec), spec)
+  with pytest.raises(ValueError, match='CUDA is not available' if not torch.cuda.is_available()
+                     else 'torch device'):
+    _make_learner(spec, 0, [], device='cuda' if not torch.cuda.is_available() else 'gpu:x')
 
 
 def _random_batch(rng, num_episodes=3, max_length=6):
@@ -232,7 +301,7 @@ def _make_learner(spec, seed, batches, **kwargs):
   builder = builder_lib.REINFORCEBuilder(config_lib.REINFORCEConfig(
       use_baseline=True, dropout=0.0, max_gradient_norm=1.0, entropy_cost=0.01, **kwargs))
   networks = builder.make_networks(spec, seed=seed)
-  return builder.make_learner(networks, iter(batches))
+  return builder.make_learner(networks, iter(batches), lambda label: loggers.NoOpLogger(), spec)
 
 
 def test_save_restore_gives_identical_outputs_and_optimizer_state():
@@ -265,12 +334,12 @@ def test_save_restore_gives_identical_outputs_and_optimizer_state():
 
 def test_agent_save_restore_round_trip():
   environment, spec, builder = _fixed_length_agent(1, dropout=0.0)
-  agent = builder.make_agent(spec, seed=0)
+  agent = _local_agent(builder, spec, seed=0)
   with agent:
     environment_loop.EnvironmentLoop(
         environment, agent, logger=loggers.NoOpLogger()).run(num_episodes=3)
     state = agent.save()
-  other = builder.make_agent(spec, seed=5)
+  other = _local_agent(builder, spec, seed=5, horizon=10_000)  # A horizon changes nothing.
   with other:
     other.restore(state)
     assert other.num_learner_steps == 3 and other.num_episodes == 3
@@ -289,7 +358,7 @@ def test_cartpole_v0_greedy_mean_reaches_195_within_300_episodes():
   # Seed 0 needs 100 episodes (60-200 over seeds 0-4, as in benchmarks/pg_cartpole.py).
   episodes, _, _ = pg_helpers.train_until_solved(
       _make_builder, 'gym:CartPole-v0', seed=0, threshold=195.0, max_episodes=300,
-      eval_every=10, num_eval_episodes=100)
+      eval_every=10, num_eval_episodes=100, max_return=200.0)
   assert episodes is not None, 'no greedy evaluation reached 195 within 300 episodes'
 
 

@@ -90,10 +90,18 @@ def max_episode_length_field() -> Any:
                'longer one raises.', low=1)
 
 
+# Room the default queue leaves beyond one batch: episodes of this many environment
+# copies ending on the same step (a batch of num_envs copies needs
+# episodes_per_update + num_envs - 1).
+QUEUE_ROOM_FOR_COPIES = 64
+
+
 def queue_size_field() -> Any:
   """The `queue_size` field of configs that learn from a queue of episodes."""
-  return field(0, 'Capacity of the Reverb queue in episodes; 0 means '
-               '2 * episodes_per_update.', low=0)
+  return field(0, f'Capacity of the Reverb queue in episodes; 0 means episodes_per_update + '
+               f'{QUEUE_ROOM_FOR_COPIES}, room for up to {QUEUE_ROOM_FOR_COPIES + 1} '
+               f'environment copies (--num_envs) ending episodes on one step. With N copies '
+               f'it must be >= episodes_per_update + N - 1.', low=0)
 
 
 class EpisodeQueueConfig:
@@ -108,5 +116,5 @@ class EpisodeQueueConfig:
 
   @property
   def table_size(self) -> int:
-    """The queue's capacity in episodes."""
-    return self.queue_size or 2 * self.episodes_per_update
+    """The queue's capacity in episodes (see `queue_size_field`)."""
+    return self.queue_size or self.episodes_per_update + QUEUE_ROOM_FOR_COPIES

@@ -8,7 +8,7 @@ networks, its checks and its `loss`.
 import abc
 import copy
 import numbers
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ from rlkit.utils import loggers
 
 
 def make_adam(params, learning_rate: float) -> torch.optim.Optimizer:
-  """Adam, fused on CPU when this torch supports it (about 20% faster steps)."""
+  """Adam, fused when this torch supports it on the parameters' device (about 20% faster steps)."""
   try:
     return torch.optim.Adam(params, lr=learning_rate, fused=True)
   except (RuntimeError, TypeError, ValueError):
@@ -43,8 +43,11 @@ class EpisodeLearner(core.Learner):
 
   Per step: `loss(batch)` gives the differentiable 'loss' and metrics; one
   Adam step follows, with global-norm gradient clipping when
-  `max_gradient_norm` is set; the logger gets the metrics, the batch's size
-  and mean return, and the counts.
+  `max_gradient_norm` is set; the logger gets the metrics, the learning rate
+  (constant), the batch's size and mean return, and the counts.
+
+  The networks move to `device` (in place: a collect actor sharing them
+  follows); batches are numpy and go there with `to_device`.
 
   Args:
     networks: the trained modules by their key in the saved state, in the
@@ -56,13 +59,23 @@ class EpisodeLearner(core.Learner):
     max_gradient_norm: clip the global gradient norm; 0 disables.
     counter: counts learner steps (as `steps`; prefix it with 'learner').
     logger: gets one row of metrics per step.
+    device: where the networks train ('cpu', 'cuda', ...).
   """
 
   def __init__(self, networks: Mapping[str, nn.Module], policy: nn.Module,
                iterator: Iterator[pg_data.EpisodeBatch], *, learning_rate: float,
                max_gradient_norm: float, counter: Optional[counting.Counter],
-               logger: Optional[loggers.Logger]):
+               logger: Optional[loggers.Logger], device: Union[str, torch.device] = 'cpu'):
+    try:
+      self._device = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+      raise ValueError(
+          f"device must name a torch device (e.g. 'cpu', 'cuda'), got {device!r}.") from e
+    if self._device.type == 'cuda' and not torch.cuda.is_available():
+      raise ValueError(f"device={device!r} but CUDA is not available; use device='cpu'.")
     self._networks = dict(networks)
+    for module in self._networks.values():
+      module.to(self._device)
     self._policy_module = policy
     self._iterator = iterator
     self._max_gradient_norm = max_gradient_norm
@@ -77,6 +90,14 @@ class EpisodeLearner(core.Learner):
   @property
   def num_steps(self) -> int:
     return self._num_steps
+
+  @property
+  def device(self) -> torch.device:
+    return self._device
+
+  def to_device(self, array: Any, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+    """A numpy array (or CPU tensor) as a tensor on the learner's device."""
+    return torch.as_tensor(array, dtype=dtype).to(self._device, non_blocking=True)
 
   @abc.abstractmethod
   def loss(self, batch: pg_data.EpisodeBatch) -> Dict[str, torch.Tensor]:
@@ -94,6 +115,7 @@ class EpisodeLearner(core.Learner):
     self._num_steps += 1
     counts = self._counter.increment(steps=1)
     metrics['loss'] = metrics['loss'].detach()
+    metrics['learning_rate'] = self._optimizer.param_groups[0]['lr']
     metrics['batch_episodes'] = batch.num_episodes
     metrics['batch_steps'] = batch.num_steps
     metrics['batch_return_mean'] = float(batch.reward.sum(axis=1).mean())
@@ -101,13 +123,14 @@ class EpisodeLearner(core.Learner):
     self._logger.write(metrics)
 
   def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a copy of the policy module's state dict."""
+    """'policy': a CPU copy of the policy module's state dict."""
     variables = []
     for name in names:
       if name != 'policy':
         raise ValueError(f"Unknown variables {name!r}: {type(self).__name__} provides ['policy'].")
       variables.append(
-          {k: v.detach().clone() for k, v in self._policy_module.state_dict().items()})
+          {k: v.detach().to('cpu', copy=True)
+           for k, v in self._policy_module.state_dict().items()})
     return variables
 
   def save(self) -> Dict[str, Any]:

@@ -24,8 +24,6 @@ from typing import Any, Iterator, NamedTuple, Optional, Sequence
 import numpy as np
 import tree
 
-from rlkit import specs
-from rlkit import types
 from rlkit.adders import base as adders_base
 
 
@@ -268,26 +266,22 @@ class EpisodeReader(Iterator[EpisodeBatch]):
   Each `next()` takes `episodes_per_batch` items (`adders.Step` sequences of
   L + 1 rows written by `adders.EpisodeAdder`; the queue removes them) and pads
   them into an `EpisodeBatch`. There is no prefetching: an on-policy learner
-  must not read episodes before they exist.
+  must not read episodes before they exist. The items' structure comes from
+  the table's signature on the server, so the client is all it needs.
+
+  `next()` never waits: when the table holds fewer than `episodes_per_batch`
+  items it raises RuntimeError (in one thread the queue would never fill).
+  A learner in its own process steps only when `ready()`.
 
   Args:
     client: a `reverb.Client` of the server holding `table`.
     table: the queue table's name.
     episodes_per_batch: episodes per batch.
-    environment_spec: the specs the items were written with (their structure
-      unflattens the sampled columns without asking the server).
-    extras_spec: spec of the extras the actor wrote, if any.
-    can_sample: optional `(table, num_samples) -> bool` (e.g.
-      `ReplayServer.can_sample`); when given, `next()` raises RuntimeError
-      instead of waiting forever on a queue that holds too few episodes, which
-      in a single thread would never fill.
   """
 
-  def __init__(self, client: Any, table: str, episodes_per_batch: int,
-               environment_spec: specs.EnvironmentSpec,
-               extras_spec: types.NestedSpec = (),
-               can_sample: Optional[Any] = None):
-    if not callable(getattr(client, 'sample', None)):
+  def __init__(self, client: Any, table: str, episodes_per_batch: int):
+    if not (callable(getattr(client, 'sample', None)) and
+            callable(getattr(client, 'server_info', None))):
       raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')
     if not isinstance(table, str) or not table:
       raise ValueError(f'table must be a non-empty string, got {table!r}.')
@@ -295,52 +289,59 @@ class EpisodeReader(Iterator[EpisodeBatch]):
         isinstance(episodes_per_batch, bool) or episodes_per_batch < 1):
       raise ValueError(
           f'episodes_per_batch must be a positive integer, got {episodes_per_batch!r}.')
-    if not isinstance(environment_spec, specs.EnvironmentSpec):
-      raise TypeError(
-          f'environment_spec must be an EnvironmentSpec, got '
-          f'{type(environment_spec).__name__}.')
-    if tree.is_nested(environment_spec.observations) or tree.is_nested(
-        environment_spec.actions):
-      raise NotImplementedError(
-          'EpisodeReader supports single-array observations and actions only.')
     self._client = client
     self._table = table
     self._episodes_per_batch = int(episodes_per_batch)
-    self._structure = adders_base.Step(
-        observation=environment_spec.observations, action=environment_spec.actions,
-        reward=environment_spec.rewards, discount=environment_spec.discounts,
-        start_of_episode=specs.Array((), np.bool_), extras=extras_spec)
-    self._num_columns = len(tree.flatten(self._structure))
-    self._can_sample = can_sample
+    info = client.server_info()
+    if table not in info:
+      raise ValueError(f'Table {table!r} is not on the Reverb server; it has {sorted(info)}.')
+    signature = info[table].signature
+    if signature is None or tuple(getattr(signature, '_fields', ())) != adders_base.Step._fields:
+      raise ValueError(
+          f'Table {table!r} does not hold episodes: its signature is {signature}, '
+          f'expected a Step of sequences (fields {adders_base.Step._fields}).')
+    if tree.is_nested(signature.observation) or tree.is_nested(signature.action):
+      raise NotImplementedError(
+          'EpisodeReader supports single-array observations and actions only.')
+    self._structure = signature
+    self._num_columns = len(tree.flatten(signature))
+    self._closed = False
 
   @property
   def episodes_per_batch(self) -> int:
     return self._episodes_per_batch
 
+  @property
+  def table(self) -> str:
+    return self._table
+
   def ready(self) -> bool:
-    """Whether a batch is in the table (True when no `can_sample` was given)."""
-    if self._can_sample is None:
-      return True
-    return bool(self._can_sample(self._table, self._episodes_per_batch))
+    """Whether the table holds a batch (one server call)."""
+    if self._closed:
+      return False
+    return self._client.server_info()[self._table].current_size >= self._episodes_per_batch
 
   def __iter__(self) -> 'EpisodeReader':
     return self
 
   def __next__(self) -> EpisodeBatch:
+    if self._closed:
+      raise RuntimeError(f'EpisodeReader of table {self._table!r} is closed.')
     if not self.ready():
       raise RuntimeError(
           f'Table {self._table!r} holds fewer than {self._episodes_per_batch} '
           f'episodes; reading now would wait forever. Step the learner only '
-          f'after that many episodes have ended.')
+          f'after that many episodes have ended (or when ready()).')
     episodes = []
     for sample in self._client.sample(self._table, self._episodes_per_batch,
                                       emit_timesteps=False):
       if len(sample.data) != self._num_columns:
         raise ValueError(
             f'Items of table {self._table!r} have {len(sample.data)} columns; '
-            f'an episode of these specs has {self._num_columns}.')
+            f'its signature has {self._num_columns}.')
       episodes.append(tree.unflatten_as(self._structure, list(sample.data)))
     return pad_episodes(episodes)
 
   def close(self) -> None:
-    """Nothing to release (no background thread); for symmetry with iterators."""
+    """Makes later reads fail; there is no background thread to stop."""
+    self._closed = True

@@ -95,7 +95,7 @@ def make_local_agent(builder: builders.ActorLearnerBuilder,
       resources.append(adder)
     learner = builder.make_learner(
         networks, dataset, logger_fn, environment_spec, client,
-        counting.Counter(counter, prefix='learner'), horizon=horizon)
+        counting.Counter(counter or counting.Counter(), prefix='learner'), horizon=horizon)
     actor = builder.make_actor(seed, policy, environment_spec, None, adder,
                                horizon=horizon, num_envs=num_envs)
   except BaseException:

@@ -1,14 +1,23 @@
-"""Advantage actor-critic (A2C): n-step or full-episode bootstrapped targets."""
+"""Advantage actor-critic (A2C): n-step or full-episode bootstrapped targets.
 
-from rlkit.agents.actor_critic.builder import ActorCriticBuilder
-from rlkit.agents.actor_critic.config import ActorCriticConfig
-from rlkit.agents.actor_critic.learning import ActorCriticLearner
-from rlkit.agents.actor_critic.networks import ActorCriticNetwork
-from rlkit.agents.actor_critic.networks import make_actor_critic_network
+Names are imported lazily, so `from rlkit.agents.actor_critic import config`
+(e.g. to define launcher flags) loads neither torch nor Reverb.
+"""
+
+import importlib
+
+_LAZY = {
+    'ActorCriticBuilder': 'rlkit.agents.actor_critic.builder',
+    'ActorCriticConfig': 'rlkit.agents.actor_critic.config',
+    'ActorCriticLearner': 'rlkit.agents.actor_critic.learning',
+    'ActorCriticNetwork': 'rlkit.agents.actor_critic.networks',
+    'make_actor_critic_network': 'rlkit.agents.actor_critic.networks',
+}
+
+__all__ = sorted(_LAZY)
 
 
-def load_policy_actor(config, environment_spec, agent_state):
-  """The greedy policy of a checkpointed agent (used by `registry.load_policy`)."""
-  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
-  builder = ActorCriticBuilder(registry.config_from_dict(ActorCriticConfig, config))
-  return builder.load_greedy_actor(agent_state['learner'], environment_spec)
+def __getattr__(name):
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

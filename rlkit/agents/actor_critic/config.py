@@ -15,6 +15,10 @@ class ActorCriticConfig(config_fields.EpisodeQueueConfig):
 
   The defaults are tuned for wall time to solve CartPole
   (benchmarks/pg_cartpole.py); seed 001's settings are noted per field.
+
+  Schedules: none. The learning rate is constant (as seed 001's) and nothing
+  else decays, so the agent needs no horizon: the one a runner hands over
+  (the run's step budget, or None) is ignored.
   """
   # Network.
   hidden_sizes: Tuple[int, ...] = field(
@@ -51,6 +55,18 @@ class ActorCriticConfig(config_fields.EpisodeQueueConfig):
   # Replay.
   max_episode_length: int = config_fields.max_episode_length_field()
   queue_size: int = config_fields.queue_size_field()
+
+  # Actors and device.
+  variable_update_period: int = field(
+      100, 'Actor steps (calls of update()) between pulls of the learner\'s weights, for '
+      'actors that own their networks (in other processes); an evaluator pulls at once. '
+      'The single-process collect actor shares the learner\'s networks and never pulls. '
+      '100: a few pulls per CartPole episode, so the on-policy lag stays under one '
+      'learner step.', low=1)
+  device: str = field(
+      'cpu', "Torch device the learner trains on ('cpu', 'cuda', 'cuda:1'); a collect "
+      'actor sharing the networks acts there too. The default: small MLPs on one '
+      'episode per step train fastest on the CPU.')
 
   def __post_init__(self):
     self.hidden_sizes = tuple(self.hidden_sizes)

@@ -42,6 +42,7 @@ class ActorCriticLearner(learner_base.EpisodeLearner):
     max_gradient_norm: clip the global gradient norm; 0 or None disables.
     counter: counts learner steps (as `steps`; prefix it with 'learner').
     logger: gets one row of metrics per step.
+    device: where the network trains.
   """
 
   def __init__(
@@ -58,6 +59,7 @@ class ActorCriticLearner(learner_base.EpisodeLearner):
       max_gradient_norm: Optional[float] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
+      device: str = 'cpu',
   ):
     if not isinstance(network, nn.Module):
       raise TypeError(f'network must be a torch.nn.Module, got {type(network).__name__}.')
@@ -77,7 +79,8 @@ class ActorCriticLearner(learner_base.EpisodeLearner):
     self._n_step = None if n_step is None else int(n_step)
     self._standardize = standardize_advantages
     super().__init__({'network': network}, network, iterator, learning_rate=learning_rate,
-                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger)
+                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger,
+                     device=device)
 
   @property
   def network(self) -> nn.Module:
@@ -87,23 +90,25 @@ class ActorCriticLearner(learner_base.EpisodeLearner):
     """The loss (key 'loss', differentiable) and metrics of one batch."""
     mask = batch.mask
     observation_mask = batch.observation_mask
-    logits, values = self._network(torch.as_tensor(batch.observation[observation_mask]))
+    logits, values = self._network(self.to_device(batch.observation[observation_mask]))
     # Rows of the transitions (t < L) among the flattened observations (t <= L).
     is_transition = np.zeros(observation_mask.shape, bool)
     is_transition[:, :-1] = mask
-    rows = torch.as_tensor(np.flatnonzero(is_transition[observation_mask]))
-    padded_values = pg_data.scatter(values.detach().numpy(), observation_mask)
+    row_index = np.flatnonzero(is_transition[observation_mask])
+    rows = self.to_device(row_index)
+    values_np = values.detach().cpu().numpy()
+    padded_values = pg_data.scatter(values_np, observation_mask)
     returns = pg_data.n_step_returns(batch.reward, batch.discount, batch.length,
                                      padded_values, self._discount, self._n_step)[mask]
     values_t = values[rows]
-    action = torch.as_tensor(batch.action[mask]).long()
+    action = self.to_device(batch.action[mask]).long()
     log_prob, entropy = losses.categorical_terms(logits[rows], action)
-    advantage = returns - values_t.detach().numpy()
+    advantage = returns - values_np[row_index]
     value_error = float(np.abs(advantage).mean())
     advantage = pg_data.standardize(
         pg_data.scatter(advantage, mask), mask, self._standardize)[mask]
-    policy_loss = -(log_prob * torch.as_tensor(advantage, dtype=log_prob.dtype)).mean()
-    value_loss = 0.5 * (torch.as_tensor(returns, dtype=values_t.dtype) - values_t).square().mean()
+    policy_loss = -(log_prob * self.to_device(advantage, log_prob.dtype)).mean()
+    value_loss = 0.5 * (self.to_device(returns, values_t.dtype) - values_t).square().mean()
     entropy_mean = entropy.mean()
     loss = policy_loss + self._value_cost * value_loss - self._entropy_cost * entropy_mean
     return {'loss': loss, 'policy_loss': policy_loss.detach(),

@@ -1,15 +1,27 @@
-"""REINFORCE: Monte-Carlo policy gradient on whole episodes from a Reverb queue."""
+"""REINFORCE: Monte-Carlo policy gradient on whole episodes from a Reverb queue.
 
-from rlkit.agents.reinforce.actor import CategoricalActor
-from rlkit.agents.reinforce.builder import REINFORCEBuilder
-from rlkit.agents.reinforce.config import REINFORCEConfig
-from rlkit.agents.reinforce.learning import REINFORCELearner
-from rlkit.agents.reinforce.networks import make_policy_network
-from rlkit.agents.reinforce.networks import make_value_network
+Names are imported lazily, so `from rlkit.agents.reinforce import config` (e.g.
+to define launcher flags) loads neither torch nor Reverb.
+"""
+
+import importlib
+
+_LAZY = {
+    'CategoricalActor': 'rlkit.agents.reinforce.actor',
+    'CategoricalPolicy': 'rlkit.agents.reinforce.policy',
+    'EpisodeQueueBuilder': 'rlkit.agents.reinforce.episode_builder',
+    'REINFORCEBuilder': 'rlkit.agents.reinforce.builder',
+    'REINFORCEConfig': 'rlkit.agents.reinforce.config',
+    'REINFORCELearner': 'rlkit.agents.reinforce.learning',
+    'REINFORCENetworks': 'rlkit.agents.reinforce.builder',
+    'make_policy_network': 'rlkit.agents.reinforce.networks',
+    'make_value_network': 'rlkit.agents.reinforce.networks',
+}
+
+__all__ = sorted(_LAZY)
 
 
-def load_policy_actor(config, environment_spec, agent_state):
-  """The greedy policy of a checkpointed agent (used by `registry.load_policy`)."""
-  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
-  builder = REINFORCEBuilder(registry.config_from_dict(REINFORCEConfig, config))
-  return builder.load_greedy_actor(agent_state['learner'], environment_spec)
+def __getattr__(name):
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -67,8 +67,10 @@ class CategoricalActor(core.Actor):
   Parameters: in a single process the collect actor evaluates the learner's
   own network, so it always acts with the newest weights (and with the
   network's dropout, when it has any, as seed 001's policy does). An
-  evaluation actor should own a copy in eval mode and follow the learner
-  through a `variable_client` (`update(wait=True)` pulls at once).
+  evaluation actor owns its network in eval mode and follows the learner
+  through a `variable_client` (`update(wait=True)` pulls at once). It acts on
+  the device of the network's parameters (observations go there, actions
+  come back to numpy).
 
   With `batched=True` it acts for the N copies of a `BatchedEnvironment`:
   observations [N, ...] in, N actions out, one forward pass per step (use a
@@ -105,6 +107,10 @@ class CategoricalActor(core.Actor):
     self._client = variable_client
     self._sampler = GumbelSampler(num_actions, seed=seed)
     self._action_values = np.arange(num_actions, dtype=action_dtype)
+    parameter = next(network.parameters(), None)
+    self._device = None
+    if parameter is not None and parameter.device.type != 'cpu':
+      self._device = parameter.device
 
   @property
   def network(self) -> nn.Module:
@@ -114,11 +120,15 @@ class CategoricalActor(core.Actor):
   def greedy(self) -> bool:
     return self._greedy
 
+  def _forward(self, observation: torch.Tensor) -> np.ndarray:
+    with torch.inference_mode():
+      if self._device is None:
+        return self._network(observation).numpy()
+      return self._network(observation.to(self._device, non_blocking=True)).cpu().numpy()
+
   def logits(self, observation: types.NestedArray) -> np.ndarray:
     """The logits [num_actions] of one observation, as numpy."""
-    with torch.inference_mode():
-      logits = self._network(torch.as_tensor(observation).unsqueeze(0))
-    return logits[0].numpy()
+    return self._forward(torch.as_tensor(observation).unsqueeze(0))[0]
 
   @property
   def batched(self) -> bool:
@@ -126,8 +136,7 @@ class CategoricalActor(core.Actor):
 
   def select_action(self, observation: types.NestedArray) -> np.ndarray:
     if self._batched:
-      with torch.inference_mode():
-        logits = self._network(torch.as_tensor(observation)).numpy()
+      logits = self._forward(torch.as_tensor(observation))
       if self._greedy:
         return self._action_values[np.argmax(logits, axis=-1)]
       return self._action_values[self._sampler.sample_batch(logits)]

@@ -39,6 +39,7 @@ class REINFORCELearner(learner_base.EpisodeLearner):
     max_gradient_norm: clip the global gradient norm; 0 or None disables.
     counter: counts learner steps (as `steps`; prefix it with 'learner').
     logger: gets one row of metrics per step.
+    device: where the networks train.
   """
 
   def __init__(
@@ -55,6 +56,7 @@ class REINFORCELearner(learner_base.EpisodeLearner):
       max_gradient_norm: Optional[float] = None,
       counter: Optional[counting.Counter] = None,
       logger: Optional[loggers.Logger] = None,
+      device: str = 'cpu',
   ):
     if not isinstance(policy_network, nn.Module):
       raise TypeError(
@@ -79,7 +81,8 @@ class REINFORCELearner(learner_base.EpisodeLearner):
     if baseline_network is not None:
       networks['baseline_network'] = baseline_network
     super().__init__(networks, policy_network, iterator, learning_rate=learning_rate,
-                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger)
+                     max_gradient_norm=max_gradient_norm, counter=counter, logger=logger,
+                     device=device)
 
   @property
   def policy_network(self) -> nn.Module:
@@ -94,22 +97,22 @@ class REINFORCELearner(learner_base.EpisodeLearner):
     mask = batch.mask
     returns = pg_data.discounted_returns(
         batch.reward, batch.discount, batch.length, self._discount)[mask]
-    observation = torch.as_tensor(batch.observation[:, :-1][mask])
-    action = torch.as_tensor(batch.action[mask]).long()
+    observation = self.to_device(batch.observation[:, :-1][mask])
+    action = self.to_device(batch.action[mask]).long()
     log_prob, entropy = losses.categorical_terms(self._policy(observation), action)
     metrics = {}
     advantage = returns
     baseline_loss = None
     if self._baseline is not None:
       values = self._baseline(observation)
-      returns_t = torch.as_tensor(returns, dtype=values.dtype)
+      returns_t = self.to_device(returns, values.dtype)
       baseline_loss = 0.5 * (returns_t - values).square().mean()
-      advantage = returns - values.detach().numpy()
+      advantage = returns - values.detach().cpu().numpy()
       metrics['value_loss'] = baseline_loss.detach()
       metrics['value_error'] = float(np.abs(advantage).mean())
     advantage = pg_data.standardize(
         pg_data.scatter(advantage, mask), mask, self._standardize)[mask]
-    advantage_t = torch.as_tensor(advantage, dtype=log_prob.dtype)
+    advantage_t = self.to_device(advantage, log_prob.dtype)
     policy_loss = -(log_prob * advantage_t).mean()
     entropy_mean = entropy.mean()
     loss = policy_loss

@@ -230,7 +230,7 @@ def make_experiment_config(config: Any, env_factory: Any) -> Any:
       resume_ignored_flags=BOOKKEEPING_FLAGS)
 
 
-def main(argv: List[str]) -> Any:
+def main(argv: List[str]) -> None:
   if len(argv) > 1:
     fail(f'unexpected arguments {argv[1:]}; flags are --name=value.')
   try:
@@ -247,10 +247,11 @@ def main(argv: List[str]) -> Any:
     from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
     if FLAGS.num_actors:
       from rlkit.experiments import distributed  # pylint: disable=g-import-not-at-top
-      return distributed.run_distributed_experiment(
+      distributed.run_distributed_experiment(
           experiment, num_actors=FLAGS.num_actors, ray_address=FLAGS.ray_address,
           actor_cpus=FLAGS.actor_cpus, learner_gpus=FLAGS.learner_gpus)
-    return run_experiment.run_experiment(experiment)
+    else:
+      run_experiment.run_experiment(experiment)
   except (UsageError, run_directory.RunDirectoryError, builders.UnsupportedSpecError) as e:
     fail(str(e))
 

@@ -37,7 +37,7 @@ Where torch differs from Acme's JAX (see BUILD_NOTES, "The builder contract"):
 import abc
 import dataclasses
 import numbers
-from typing import Any, Callable, Generic, Iterator, List, Optional, TypeVar, Union
+from typing import Any, Callable, Generic, Iterator, List, Optional, Sequence, TypeVar, Union
 
 from rlkit import core
 from rlkit import specs
@@ -156,6 +156,10 @@ class ActorLearnerBuilder(abc.ABC, Generic[Networks, Policy, Sample]):
   @abc.abstractmethod
   def update_rule(self) -> UpdateRule:
     """When a single-process agent steps its learner."""
+
+  def horizon_schedules(self) -> Sequence[str]:
+    """Names of the schedules that span the run's horizon (e.g. 'epsilon'); () when none."""
+    return ()
 
   def checkpoint_replay(self) -> bool:
     """Whether the replay is part of a checkpoint (False for on-policy queues)."""

@@ -18,6 +18,7 @@ def resolve(config: config_lib.ExperimentConfig, resume_state: Optional[Mapping[
             say: Callable[[str], None] = print) -> Optional[int]:
   """The horizon of this run; says once when the budget goes past it, or it is unknown."""
   horizon = config.horizon
+  schedules = ', '.join(config.builder.horizon_schedules())
   if resume_state is not None and 'schedule_horizon' in resume_state:
     saved = resume_state['schedule_horizon']
     if saved != horizon:
@@ -25,11 +26,13 @@ def resolve(config: config_lib.ExperimentConfig, resume_state: Optional[Mapping[
           f'{horizon} steps.')
     horizon = saved
   budget = config.max_num_actor_steps
+  if not schedules:
+    return horizon
   if horizon is not None and budget is not None and budget > horizon:
-    say(f'schedules span {horizon} environment steps but the budget is {budget}: from '
-        f'{horizon} steps on they hold their final values (epsilon, learning rate).')
+    say(f'the schedules ({schedules}) span {horizon} environment steps but the budget is '
+        f'{budget}: from {horizon} steps on they hold their final values.')
   elif horizon is None and config.max_num_episodes is not None:
-    say(f'an episode budget ({config.max_num_episodes}) gives the schedules no step '
-        f'horizon: learning rates stay constant and exploration decays over its warm-up; '
-        f'set schedule_horizon (--schedule_horizon) to decay over a number of steps.')
+    say(f'an episode budget ({config.max_num_episodes}) gives the schedules ({schedules}) no '
+        f'step horizon: learning rates stay constant and exploration decays over its '
+        f'warm-up; set schedule_horizon (--schedule_horizon) to decay over a number of steps.')
   return horizon

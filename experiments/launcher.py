@@ -141,8 +141,10 @@ def run_flags() -> flags.FlagValues:
   """The flags of this run (the launcher's own; not TensorFlow's or absl's)."""
   selected = flags.FlagValues()
   for flag_name in FLAGS:
-    if FLAGS.find_module_defining_flag(flag_name) in GROUPS:
+    module = FLAGS.find_module_defining_flag(flag_name)
+    if module in GROUPS:
       selected[flag_name] = FLAGS[flag_name]
+      selected.register_flag_by_module(module, FLAGS[flag_name])
   return selected
 
 

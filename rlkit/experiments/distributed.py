@@ -414,6 +414,7 @@ class _Driver:
       run_common.write_outputs(c, self.run_dir, self.eval_actor, self.eval_environment, result)
     self.eval_environment.close()
     result.total_seconds = time.monotonic() - owner.started
+    result.node_stats = dict(owner.stats)
     if not interrupted:
       run_common.print_summary(owner.say, result, self._node_lines())
     return result

@@ -33,6 +33,8 @@ class ExperimentResult:
   interrupted: bool
   training_seconds: float = 0.0
   total_seconds: float = 0.0
+  # Distributed runs: per node (learner, actors, replay) its final status, and Ray's start-up.
+  node_stats: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def with_evaluation_overrides(config: config_lib.ExperimentConfig,

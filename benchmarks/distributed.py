@@ -148,10 +148,11 @@ def _print(report: Dict[str, Any]) -> None:
     rss = row.get('rss_mb')
     rss_text = (f'{rss["learner"]:.0f}, {rss["replay"]:.0f}, '
                 f'{"/".join(f"{a:.0f}" for a in rss["actors"])}' if rss else '-')
+    wait_text = '-' if wait is None else f'{100 * wait:.0f}%'
+    start = row.get('nodes_start_s')
+    start_text = '-' if start is None else f'{start:.1f} s'
     print(f'{row["layout"]:<16}{row["env_steps_per_s"]:>12,.0f}{row["learner_steps_per_s"]:>11,.0f}'
-          f'{"-" if wait is None else f"{100 * wait:.0f}%":>7}'
-          f'{row.get("reverb_inserts_per_s", 0):>11,.0f}'
-          f'{"-" if row.get("nodes_start_s") is None else f"{row["nodes_start_s"]:.1f} s":>10}'
+          f'{wait_text:>7}{row.get("reverb_inserts_per_s", 0):>11,.0f}{start_text:>10}'
           f'  {rss_text}')
   c = report.get('components') or {}
   if c:

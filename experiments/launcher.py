@@ -249,9 +249,12 @@ def main(argv: List[str]) -> None:
     from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
     if FLAGS.num_actors:
       from rlkit.experiments import distributed  # pylint: disable=g-import-not-at-top
-      distributed.run_distributed_experiment(
-          experiment, num_actors=FLAGS.num_actors, ray_address=FLAGS.ray_address,
-          actor_cpus=FLAGS.actor_cpus, learner_gpus=FLAGS.learner_gpus)
+      try:
+        distributed.run_distributed_experiment(
+            experiment, num_actors=FLAGS.num_actors, ray_address=FLAGS.ray_address,
+            actor_cpus=FLAGS.actor_cpus, learner_gpus=FLAGS.learner_gpus)
+      except distributed.ClusterError as e:
+        raise UsageError(str(e)) from e
     else:
       run_experiment.run_experiment(experiment)
   except (UsageError, run_directory.RunDirectoryError, builders.UnsupportedSpecError) as e:

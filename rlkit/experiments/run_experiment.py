@@ -11,23 +11,19 @@ newest checkpoint of an existing run directory; and at the end writes a
 video of the greedy policy and the plots. No absl: callable from a notebook.
 """
 
-import dataclasses
-import os
-import sys
 import time
 from typing import Any, Dict, Mapping, Optional
 
 from rlkit import batched_environment_loop
 from rlkit import environment_loop
-from rlkit import evaluation
 from rlkit.agents import builders
 from rlkit.agents import registry
 from rlkit.environments import batched
 from rlkit.experiments import config as config_lib
 from rlkit.experiments import environments as environments_lib
 from rlkit.experiments import local_layout
-from rlkit.experiments import outputs
 from rlkit.experiments import run_checkpoints
+from rlkit.experiments import run_common
 from rlkit.experiments import run_directory
 from rlkit.experiments import run_loggers
 from rlkit.experiments import schedule_horizon
@@ -38,17 +34,7 @@ from rlkit.utils import rng
 from rlkit.utils import signals
 
 
-@dataclasses.dataclass
-class ExperimentResult:
-  run_dir: str
-  final_evaluation: Optional[Dict[str, Any]]
-  checkpoint: Optional[str]
-  video: Optional[str]
-  plots: Dict[str, str]
-  counts: Dict[str, Any]
-  interrupted: bool
-  training_seconds: float = 0.0
-  total_seconds: float = 0.0
+ExperimentResult = run_common.ExperimentResult
 
 
 class ActorMetrics:
@@ -88,14 +74,7 @@ def run_experiment(config: config_lib.ExperimentConfig, eval_every: Optional[int
   """
   if not isinstance(config, config_lib.ExperimentConfig):
     raise TypeError(f'config must be an ExperimentConfig, got {type(config).__name__}.')
-  overrides = {}
-  if eval_every is not None:
-    overrides['every_steps'] = eval_every
-  if num_eval_episodes is not None:
-    overrides['episodes'] = num_eval_episodes
-  if overrides:
-    config = dataclasses.replace(
-        config, evaluation=dataclasses.replace(config.evaluation, **overrides))
+  config = run_common.with_evaluation_overrides(config, eval_every, num_eval_episodes)
   return _Run(config).run()
 
 
@@ -128,13 +107,7 @@ class _Run:
     try:
       spec = environments_lib.single_spec(environment)
       check_supported(c.builder, spec)
-      info = run_directory.run_info(self.name, c.builder.config, c.environment_record(),
-                                    c.seed, c.num_envs)
-      run, resume = run_directory.open_run_directory(
-          info, run_dir=c.run_dir, runs_root=c.runs_root, resume=c.checkpointing.resume,
-          run_flags=c.run_flags, ignored_flags=c.resume_ignored_flags)
-      self._print(f'{info["environment"]["name"] if info["environment"] else "environment"}'
-                  f' -> {run.path}')
+      run, resume = run_common.open_run(c, self.name, self._print)
       return self._run_in(run, resume, environment, spec)
     finally:
       environment.close()
@@ -144,11 +117,8 @@ class _Run:
     checkpointer = run_checkpoints.RunCheckpointer(run.checkpoints_dir, keep=c.checkpointing.keep)
     state = None
     if resume:
-      state = checkpointer.restore(c.builder.checkpoint_replay())
-      counts = state['counter']
-      for label, key in (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
-                         ('learner', 'learner_steps')):
-        run_directory.truncate_log(run.log_path(label), key, counts.get(key, 0))
+      state = run_common.restore_state(run, checkpointer, c.builder,
+                                       run_common.SINGLE_PROCESS_LOGS)
     horizon = schedule_horizon.resolve(c, state, self._print)
 
     import torch  # pylint: disable=g-import-not-at-top
@@ -180,7 +150,7 @@ class _Run:
       self.print_fn = lambda text: print(text, flush=True)
     result.total_seconds = time.monotonic() - self.started
     if not result.interrupted:
-      _summary(self._print, result)
+      run_common.print_summary(self._print, result)
     return result
 
 
@@ -247,14 +217,6 @@ class _Training:
         f'Resumed from {self.checkpointer.last_restore["path"]} at {counts["actor_steps"]} '
         f'steps, {counts["actor_episodes"]} episodes.')
 
-  def _budget_done(self, counts: Mapping[str, Any]) -> bool:
-    c = self.owner.config
-    if c.max_num_episodes is not None:
-      return counts['actor_episodes'] >= c.max_num_episodes
-    if c.max_num_actor_steps is not None:
-      return counts['actor_steps'] >= c.max_num_actor_steps
-    return False
-
   def run(self) -> ExperimentResult:
     c = self.owner.config
     ev = c.evaluation
@@ -262,15 +224,8 @@ class _Training:
       self._restore()
     train_logger = self.logger_factory('train')
     eval_logger = self.logger_factory('evaluator')
-    baseline = None
-    if ev.random_baseline:
-      baseline = evaluation.random_baseline(
-          c.environment_factory(c.seed + 3), ev.episodes, seed=c.seed)
-    evaluator = evaluation.Evaluator(
-        self.eval_environment, self.eval_actor, ev.episodes, counter=self.counter,
-        logger=eval_logger, baseline=baseline,
-        video_directory=self.run_dir.videos_dir if ev.record_every else None,
-        record_every=ev.record_every or None, fps=c.fps)
+    evaluator = run_common.make_evaluator(c, self.eval_environment, self.eval_actor,
+                                          self.counter, eval_logger, self.run_dir)
     batched_run = isinstance(self.environment, batched.BatchedEnvironmentBase)
     loop_class = (batched_environment_loop.BatchedEnvironmentLoop if batched_run
                   else environment_loop.EnvironmentLoop)
@@ -289,7 +244,7 @@ class _Training:
     interrupted, solved, last_checkpoint = False, False, None
     start = time.monotonic()
     with self.writer, signals.Terminator() as terminator:
-      while not self._budget_done(counts) and not terminator.requested and not solved:
+      while not run_common.budget_done(c, counts) and not terminator.requested and not solved:
         rows = loop.step() if batched_run else [loop.run_episode()]
         for row in rows:
           train_logger.write(row)
@@ -299,7 +254,7 @@ class _Training:
           evaluator.run()
           last_eval_steps = steps
           next_eval = (steps // every + 1) * every
-          solved = self._solved(evaluator.last_result, steps)
+          solved = run_common.solved(c, evaluator.last_result, steps, self.owner._print)  # pylint: disable=protected-access
         due_steps = next_ckpt is not None and steps >= next_ckpt
         due_time = (c.checkpointing.every_seconds > 0 and
                     time.monotonic() - last_ckpt_time >= c.checkpointing.every_seconds)
@@ -328,40 +283,6 @@ class _Training:
     eval_logger.close()
     evaluator.close()
     if not interrupted:
-      if c.video:
-        result.video = outputs.record_video(
-            environments_lib.make_environment(c.environment_factory, c.seed + 2, render=True),
-            self.eval_actor, self.run_dir, c.fps)
-      if c.plots:
-        result.plots = outputs.write_plots(self.run_dir, self.eval_actor,
-                                           self.eval_environment)
+      run_common.write_outputs(c, self.run_dir, self.eval_actor, self.eval_environment, result)
     self.eval_environment.close()
     return result
-
-  def _solved(self, result: Optional[Mapping[str, Any]], steps: int) -> bool:
-    target = self.owner.config.evaluation.stop_at_return
-    if target is None or not result or result['return_mean'] < target:
-      return False
-    self.owner._print(  # pylint: disable=protected-access
-        f'Solved at {steps} steps: greedy return {result["return_mean"]:.2f} >= '
-        f'stop_at_return={target:g}; stopping.')
-    return True
-
-
-
-def _summary(say, result: ExperimentResult) -> None:
-  counts, final = result.counts, result.final_evaluation or {}
-  say(f'Done: {counts["actor_steps"]} steps, {counts["actor_episodes"]} episodes, '
-      f'{counts.get("learner_steps", 0)} learner steps; training {result.training_seconds:.1f} s, '
-      f'{result.total_seconds:.1f} s in all (start-up, evaluation, video and plots included).')
-  if final:
-    say(f'Greedy evaluation over {final["episodes"]} episodes: return '
-        f'{final["return_mean"]:.2f} +- {final["return_std"]:.2f}, length '
-        f'{final["episode_length_mean"]:.1f}.')
-  say(f'Run directory: {result.run_dir}')
-  say(f'Checkpoint:    {result.checkpoint}')
-  if result.video:
-    say(f'Video:         {result.video}')
-  for name, path in result.plots.items():
-    say(f'Plot ({name}): {path}')
-  sys.stdout.flush()

@@ -1,0 +1,473 @@
+"""The nodes of a distributed run (plain classes; `distributed.py` makes them Ray actors).
+
+    counter  CounterNode   the run's counts; every node reports increments to it
+    replay   ReplayNode    a Reverb server over `builder.make_replay_tables`
+    learner  LearnerNode   `make_dataset_iterator` + `make_learner`, stepping in a thread
+    actor_i  ActorNode     its own environment(s), networks, adder and actor, in a thread
+
+Each node builds its part only through the builder's methods (the contract in
+rlkit/agents/builders.py), so any builder runs unchanged. Every wait has a
+timeout or a stop flag: a node never blocks forever on a peer that stopped.
+"""
+
+import dataclasses
+import os
+import threading
+import time
+import traceback
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import ray
+
+from rlkit import batched_environment_loop
+from rlkit import core
+from rlkit import environment_loop
+from rlkit.adders import batched as batched_adder
+from rlkit.environments import batched
+from rlkit.experiments import config as config_lib
+from rlkit.experiments import distributed_tables
+from rlkit.experiments import environments as environments_lib
+from rlkit.replay import server as server_lib
+from rlkit.utils import counting
+from rlkit.utils import loggers
+
+# How long a node waits for a Ray call to a peer before giving up on it.
+CALL_TIMEOUT_S = 60.0
+# Seconds between a node's reports to the counter node (bounds the counter's load).
+COUNTER_FLUSH_S = 0.05
+
+
+def rss_bytes() -> int:
+  import psutil  # pylint: disable=g-import-not-at-top
+  return int(psutil.Process().memory_info().rss)
+
+
+class CounterNode:
+  """The run's counts, and each node's own share of them (`per_source`)."""
+
+  def __init__(self, counts: Optional[Mapping[str, float]] = None):
+    self._counts: Dict[str, float] = dict(counts or {})
+    self._per_source: Dict[str, Dict[str, float]] = {}
+    self._restarts: Dict[str, int] = {}
+
+  def increment(self, source: str, counts: Mapping[str, float]) -> Dict[str, float]:
+    own = self._per_source.setdefault(source, {})
+    for key, value in counts.items():
+      self._counts[key] = self._counts.get(key, 0) + value
+      own[key] = own.get(key, 0) + value
+    return dict(self._counts)
+
+  def get_counts(self) -> Dict[str, float]:
+    return dict(self._counts)
+
+  def note_restart(self, label: str) -> int:
+    self._restarts[label] = self._restarts.get(label, 0) + 1
+    return self._restarts[label]
+
+  def restarts(self) -> Dict[str, int]:
+    return dict(self._restarts)
+
+  def per_source(self) -> Dict[str, Dict[str, float]]:
+    return {name: dict(counts) for name, counts in self._per_source.items()}
+
+  def pid(self) -> int:
+    return os.getpid()
+
+
+class RemoteCounter(counting.Counter):
+  """A `counting.Counter` whose counts live in a `CounterNode`.
+
+  Increments are kept here and sent at most every `flush_every_s` (and on
+  `flush()`); `get_counts()` is the counter node's last answer plus what is
+  not sent yet. A child `Counter(remote, prefix='actor')` works as in one process.
+  """
+
+  def __init__(self, handle: Any, source: str, flush_every_s: float = COUNTER_FLUSH_S):
+    super().__init__()
+    self._handle, self._source = handle, source
+    self._flush_every_s = float(flush_every_s)
+    self._pending: Dict[str, float] = {}
+    self._remote: Dict[str, float] = {}
+    self._last_flush = 0.0
+    self._remote_lock = threading.Lock()
+
+  def increment(self, **counts) -> Dict[str, float]:
+    counting.Counter().increment(**counts)  # the same checks as a local counter
+    with self._remote_lock:
+      for key, value in counts.items():
+        self._pending[key] = self._pending.get(key, 0) + value
+    if time.monotonic() - self._last_flush >= self._flush_every_s:
+      self.flush()
+    return self.get_counts()
+
+  def flush(self, timeout_s: float = CALL_TIMEOUT_S) -> Dict[str, float]:
+    """Sends what is pending (or asks for the counts) and waits for the answer."""
+    with self._remote_lock:
+      pending, self._pending = self._pending, {}
+      try:
+        self._remote = ray.get(self._handle.increment.remote(self._source, pending),
+                               timeout=timeout_s)
+      except BaseException:
+        for key, value in pending.items():
+          self._pending[key] = self._pending.get(key, 0) + value
+        raise
+      self._last_flush = time.monotonic()
+      return dict(self._remote)
+
+  def get_counts(self) -> Dict[str, float]:
+    with self._remote_lock:
+      counts = dict(self._remote)
+      for key, value in self._pending.items():
+        counts[key] = counts.get(key, 0) + value
+      return counts
+
+  def save(self) -> Mapping[str, float]:
+    return self.get_counts()
+
+  def restore(self, state: Mapping[str, float]) -> None:
+    raise NotImplementedError('A RemoteCounter is restored through its CounterNode.')
+
+
+class LearnerVariables(core.VariableSource):
+  """The learner node's variables over Ray, fetched at most every `min_period_s`.
+
+  A builder's `VariableClient` may ask on every `update_period` actor steps;
+  between fetches it gets the copy fetched last. `learner_step` is the
+  learner's step count when that copy was taken (for the policy lag).
+  """
+
+  def __init__(self, learner: Any, min_period_s: float = 0.0):
+    self._learner = learner
+    self._min_period_s = float(min_period_s)
+    self._cache: Dict[Tuple[str, ...], List[Any]] = {}
+    self._fetched_at: Dict[Tuple[str, ...], float] = {}
+    self.learner_step = 0
+
+  def get_variables(self, names: Sequence[str]) -> List[Any]:
+    key = tuple(names)
+    now = time.monotonic()
+    if key not in self._cache or now - self._fetched_at[key] >= self._min_period_s:
+      variables, step = ray.get(self._learner.get_variables_and_step.remote(list(names)),
+                                timeout=CALL_TIMEOUT_S)
+      self._cache[key], self._fetched_at[key], self.learner_step = variables, now, step
+    return self._cache[key]
+
+
+class PolicyLag:
+  """An observer adding `policy_lag`: learner steps since the actor's weights were taken."""
+
+  def __init__(self, source: LearnerVariables, counter: counting.Counter):
+    self._source, self._counter = source, counter
+
+  def observe_first(self, env, timestep) -> None:
+    del env, timestep
+
+  def observe(self, env, timestep, action) -> None:
+    del env, timestep, action
+
+  def get_metrics(self) -> Mapping[str, Any]:
+    learner_steps = self._counter.get_counts().get('learner_steps', 0)
+    return {'policy_lag': max(0, learner_steps - self._source.learner_step)}
+
+
+def _make_networks(config: config_lib.ExperimentConfig, spec: Any, seed: int) -> Any:
+  if config.network_factory is not None:
+    return config.network_factory(spec, seed)
+  return config.builder.make_networks(spec, seed)
+
+
+def _setup_process(config: config_lib.ExperimentConfig) -> None:
+  import torch  # pylint: disable=g-import-not-at-top
+  torch.set_num_threads(config.torch_threads)
+
+
+class ReplayNode:
+  """The Reverb server of the run, with tables whose inserts follow the sample ratio."""
+
+  def __init__(self, config: config_lib.ExperimentConfig, spec: Any,
+               checkpoint_dir: Optional[str]):
+    _setup_process(config)
+    builder = config.builder
+    policy = builder.make_policy(_make_networks(config, spec, config.seed), spec,
+                                 evaluation=False)
+    tables = [distributed_tables.with_insert_blocking(table)
+              for table in builder.make_replay_tables(spec, policy)]
+    self._server = server_lib.ReplayServer(
+        tables, checkpoint_dir=checkpoint_dir if builder.checkpoint_replay() else None)
+    self._host = ray.util.get_node_ip_address()
+
+  def address(self) -> str:
+    """host:port for clients anywhere in the cluster (the node's Ray address)."""
+    return f'{self._host}:{self._server.port}'
+
+  def port(self) -> int:
+    return self._server.port
+
+  def checkpoint(self) -> str:
+    return self._server.checkpoint()
+
+  def stats(self) -> Dict[str, Any]:
+    info = self._server.client().server_info()
+    return {'rss_bytes': rss_bytes(), 'pid': os.getpid(),
+            'tables': {name: {'size': t.current_size,
+                              'inserts': t.rate_limiter_info.insert_stats.completed,
+                              'samples': t.rate_limiter_info.sample_stats.completed}
+                       for name, t in info.items()}}
+
+  def stop(self) -> None:
+    self._server.stop()
+
+
+class _Worker:
+  """A loop in a thread of a Ray actor: `stop()` sets a flag and joins it with a timeout."""
+
+  def __init__(self):
+    self._stop = threading.Event()
+    self._thread: Optional[threading.Thread] = None
+    self._error: Optional[str] = None
+
+  def _start(self, name: str) -> None:
+    self._thread = threading.Thread(target=self._guarded, name=name, daemon=True)
+    self._thread.start()
+
+  def _guarded(self) -> None:
+    try:
+      self._loop()
+    except BaseException:  # pylint: disable=broad-except
+      if not self._stop.is_set():
+        self._error = traceback.format_exc()
+        self._on_error()
+
+  def _loop(self) -> None:
+    raise NotImplementedError
+
+  def _on_error(self) -> None:
+    pass
+
+  def request_stop(self) -> None:
+    self._stop.set()
+
+  def _join(self, timeout_s: float) -> bool:
+    self._stop.set()
+    if self._thread is not None:
+      self._thread.join(timeout_s)
+      return not self._thread.is_alive()
+    return True
+
+  def pid(self) -> int:
+    return os.getpid()
+
+
+class LearnerNode(_Worker):
+  """Steps the builder's learner in a thread; serves its variables and state meanwhile.
+
+  Before each step it waits (checking the stop flag) until the dataset is
+  `ready()`, so stopping never waits on a sample; that wait is the learner's
+  `wait_share`. A builder's dataset without `ready()` is stepped directly: its
+  `TimeoutError` (empty or rate-limited table) is retried until stopped.
+  """
+
+  def __init__(self, config: config_lib.ExperimentConfig, spec: Any, replay: Any,
+               counter: Any, horizon: Optional[int],
+               state: Optional[Mapping[str, Any]] = None):
+    super().__init__()
+    import reverb  # pylint: disable=g-import-not-at-top
+    from rlkit.utils import rng  # pylint: disable=g-import-not-at-top
+    _setup_process(config)
+    rng.seed_everything(config.seed)
+    builder = config.builder
+    self._client = reverb.Client(ray.get(replay.address.remote(), timeout=CALL_TIMEOUT_S))
+    self._dataset = builder.make_dataset_iterator(self._client)
+    self._counter = RemoteCounter(counter, 'learner')
+    logger_fn = _logger_factory(config)
+    networks = _make_networks(config, spec, config.seed)
+    self._learner = builder.make_learner(
+        networks, self._dataset, logger_fn, spec, self._client,
+        counting.Counter(self._counter, prefix='learner'), horizon=horizon)
+    self._logger_fn = logger_fn
+    if state is not None:
+      self._learner.restore(state)
+    self._lock = threading.Lock()
+    self._steps = 0
+    self._wait_s = 0.0
+    self._step_s = 0.0
+    self._start('learner')
+
+  def _loop(self) -> None:
+    ready = getattr(self._dataset, 'ready', None)
+    while not self._stop.is_set():
+      if callable(ready):
+        started = time.monotonic()
+        while not ready() and not self._stop.is_set():
+          time.sleep(0.001)
+        self._wait_s += time.monotonic() - started
+        if self._stop.is_set():
+          break
+      started = time.monotonic()
+      try:
+        with self._lock:
+          self._learner.step()
+      except TimeoutError:
+        self._wait_s += time.monotonic() - started
+        continue
+      self._step_s += time.monotonic() - started
+      self._steps += 1
+
+  def get_variables_and_step(self, names: Sequence[str]) -> Tuple[List[Any], int]:
+    with self._lock:
+      return (self._learner.get_variables(list(names)),
+              int(self._counter.get_counts().get('learner_steps', 0)))
+
+  def save(self) -> Dict[str, Any]:
+    with self._lock:
+      return {'learner': self._learner.save(),
+              'policy_variables': self._learner.get_variables(['policy'])[0]}
+
+  def status(self) -> Dict[str, Any]:
+    total = self._wait_s + self._step_s
+    return {'error': self._error, 'steps': self._steps, 'wait_seconds': self._wait_s,
+            'step_seconds': self._step_s,
+            'wait_share': self._wait_s / total if total else 0.0,
+            'rss_bytes': rss_bytes(), 'pid': os.getpid(),
+            'alive': self._thread is not None and self._thread.is_alive()}
+
+  def stop(self, timeout_s: float = 30.0) -> Dict[str, Any]:
+    """Stops stepping (the learner stays to serve variables and `save`); flushes its counts."""
+    joined = self._join(timeout_s)
+    self._counter.flush()
+    status = self.status()
+    status['joined'] = joined
+    return status
+
+  def close(self) -> None:
+    close = getattr(self._dataset, 'close', None)
+    if callable(close):
+      close()
+    close = getattr(self._logger_fn, 'close', None)
+    if callable(close):
+      close()
+
+
+class ActorNode(_Worker):
+  """One actor process: its environment(s), fresh networks, adder and actor, in a loop.
+
+  It pulls the learner's weights at once (also after Ray restarts it) and
+  then as its builder's actor asks. It stops by itself when the run's budget
+  is reached (as far as its counter knows) or when asked. An error in its
+  loop (an environment that raises) ends the process, so that Ray restarts it.
+  """
+
+  def __init__(self, config: config_lib.ExperimentConfig, index: int, spec: Any,
+               replay: Any, learner: Any, counter: Any, horizon: Optional[int],
+               variable_update_period: float, budget: Tuple[Optional[str], Optional[int]]):
+    super().__init__()
+    import reverb  # pylint: disable=g-import-not-at-top
+    _setup_process(config)
+    self._index = index
+    restarts = _restart_count(counter, f'actor_{index}')
+    seed = config.seed + 1_000 * (index + 1) + 100_003 * restarts
+    self._restarts = restarts
+    builder = config.builder
+    self._environment = environments_lib.make_training_environment(
+        dataclasses.replace(config, seed=seed))
+    num_envs = config.num_envs if config.num_envs > 1 else None
+    networks = _make_networks(config, spec, seed)
+    policy = builder.make_policy(networks, spec, evaluation=False)
+    client = reverb.Client(ray.get(replay.address.remote(), timeout=CALL_TIMEOUT_S))
+    if num_envs is None:
+      self._adder = builder.make_adder(client, spec, policy)
+    else:
+      self._adder = batched_adder.BatchedAdder.from_factory(
+          lambda: builder.make_adder(client, spec, policy), num_envs)
+    self._source = LearnerVariables(learner, variable_update_period)
+    self._actor = builder.make_actor(seed, policy, spec, self._source, self._adder,
+                                     horizon=horizon, num_envs=num_envs)
+    self._actor.update(wait=True)
+    self._counter = RemoteCounter(counter, f'actor_{index}')
+    actor_counter = counting.Counter(self._counter, prefix='actor')
+    from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
+    observers = [run_experiment.ActorMetrics(self._actor),
+                 PolicyLag(self._source, self._counter)] + list(config.observers)
+    self._batched = isinstance(self._environment, batched.BatchedEnvironmentBase)
+    loop_class = (batched_environment_loop.BatchedEnvironmentLoop if self._batched
+                  else environment_loop.EnvironmentLoop)
+    self._loop_runner = loop_class(self._environment, self._actor, counter=actor_counter,
+                                   logger=loggers.NoOpLogger(), label='train',
+                                   observers=observers)
+    self._logger_fn = _logger_factory(config)
+    self._logger = self._logger_fn('train', instance=index)
+    self._budget_key, self._budget = budget
+    self._go = threading.Event()
+    if restarts:
+      self._go.set()
+    self._start(f'actor_{index}')
+
+  def start(self) -> None:
+    """Starts acting (a restarted actor starts by itself)."""
+    self._go.set()
+
+  def _budget_reached(self) -> bool:
+    if self._budget is None:
+      return False
+    return self._counter.get_counts().get(self._budget_key, 0) >= self._budget
+
+  def _loop(self) -> None:
+    while not self._go.wait(0.1):
+      if self._stop.is_set():
+        return
+    while not self._stop.is_set() and not self._budget_reached():
+      rows = (self._loop_runner.step() if self._batched
+              else [self._loop_runner.run_episode()])
+      for row in rows:
+        row['restarts'] = self._restarts
+        self._logger.write(row)
+      if self._budget is not None:
+        self._counter.flush()
+
+  def _on_error(self) -> None:
+    print(f'[actor_{self._index}] the actor loop failed; the process exits so that Ray '
+          f'restarts it:\n{self._error}', flush=True)
+    os._exit(1)  # pylint: disable=protected-access
+
+  def status(self) -> Dict[str, Any]:
+    return {'pid': os.getpid(), 'rss_bytes': rss_bytes(), 'restarts': self._restarts,
+            'alive': self._thread is not None and self._thread.is_alive()}
+
+  def stop(self, timeout_s: float = 10.0) -> Dict[str, Any]:
+    """Stops the loop (after its episode), flushes its counts, closes the adder."""
+    joined = self._join(timeout_s)
+    self._counter.flush()
+    if joined:
+      _close_with_timeout(self._adder, timeout_s)
+      _close_with_timeout(self._environment, timeout_s)
+    self._logger.close()
+    status = self.status()
+    status['joined'] = joined
+    return status
+
+
+def _close_with_timeout(resource: Any, timeout_s: float) -> bool:
+  close = getattr(resource, 'close', None)
+  if not callable(close):
+    return True
+  thread = threading.Thread(target=close, daemon=True)
+  thread.start()
+  thread.join(timeout_s)
+  return not thread.is_alive()
+
+
+def _restart_count(counter: Any, label: str) -> int:
+  """How often Ray restarted this actor (0 on the first start), kept by the counter node."""
+  if not ray.get_runtime_context().was_current_actor_reconstructed:
+    return 0
+  return ray.get(counter.note_restart.remote(label), timeout=CALL_TIMEOUT_S)
+
+
+def _logger_factory(config: config_lib.ExperimentConfig) -> Any:
+  """The run directory's loggers in this node (`config.logger_factory` when given)."""
+  if config.logger_factory is not None:
+    return config.logger_factory
+  from rlkit.experiments import run_loggers  # pylint: disable=g-import-not-at-top
+  from rlkit.utils import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
+  return run_loggers.RunLoggers(run_dir_lib.RunDirectory(config.run_dir),
+                                config.log_every_seconds)

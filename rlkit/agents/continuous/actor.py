@@ -39,8 +39,9 @@ class ContinuousActor(core.Actor):
                seed: Optional[int] = None, batched: bool = False):
     if not callable(policy):
       raise TypeError(f'policy must be callable (observation, rng) -> action, got {policy!r}.')
-    if not isinstance(action_spec, specs.BoundedArray):
-      raise TypeError(f'action_spec must be a BoundedArray, got {action_spec!r}.')
+    if (not isinstance(action_spec, specs.BoundedArray)
+        or isinstance(action_spec, specs.DiscreteArray)):
+      raise TypeError(f'action_spec must be a float BoundedArray, got {action_spec!r}.')
     self._policy = policy
     self._scaler = networks.ActionScaler(action_spec)
     self._adder = adder

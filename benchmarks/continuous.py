@@ -1,0 +1,264 @@
+"""Continuous control: rlkit SAC/TD3 against Stable-Baselines3 SAC/TD3, same budget.
+
+    python -m benchmarks.continuous                   # 20k steps, 3 seeds (~1 h on 2 cores)
+    python -m benchmarks.continuous --smoke           # seconds: a tiny budget, one seed
+    python -m benchmarks.continuous --rows=sac:pendulum --seeds=0
+
+Both frameworks run the same hyper-parameters (rl-baselines3-zoo's Pendulum-v1
+settings: learning rate 1e-3, 20k steps; otherwise the papers' / SB3's
+defaults: MLPs 256x256, batch 256, replay 1e6, tau 0.005, gamma 0.99, one
+gradient step per environment step after 1000 steps; SAC: automatic
+temperature with target entropy -|A|; TD3: exploration noise 0.1, policy
+delay 2, smoothing noise 0.2 clipped at 0.5). rlkit trains through
+`make_local_agent` and the EnvironmentLoop (the Reverb replay included), SB3
+through `model.learn`. Every `--eval_every` steps, `--eval_episodes` greedy
+episodes on a separate environment give the return; a clock that runs during
+training only gives the time to the first evaluation with mean return >=
+`--threshold`, and steps/s. Printed: per row, both frameworks' medians over
+seeds and the ratio rlkit / SB3.
+
+Rows are (agent, environment) pairs in `ROWS`; add one by adding an entry
+(dm_control cartpole-swingup and HalfCheetah-v5 go here once those
+environments land).
+"""
+
+import dataclasses
+import json
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from absl import app
+from absl import flags
+
+_ROWS = flags.DEFINE_list('rows', ['sac:pendulum', 'td3:pendulum'],
+                          'agent:environment rows to run (see ROWS).')
+_SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds.')
+_FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'rlkit and/or sb3.')
+_STEPS = flags.DEFINE_integer('steps', 20_000, 'Environment steps per run.')
+_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2000, 'Steps between evaluations.')
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 5, 'Greedy episodes per evaluation.')
+_THRESHOLD = flags.DEFINE_float('threshold', -200.0, 'Return for "time to threshold".')
+_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.')
+_SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the script runs.')
+_OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.')
+
+EVAL_SEED_OFFSET = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """One benchmark row: an environment and the agent's shared hyper-parameters."""
+  agent: str  # 'sac' or 'td3'.
+  gym_id: str
+  learning_rate: float = 1e-3
+  hidden_sizes: tuple = (256, 256)
+  batch_size: int = 256
+  learning_starts: int = 1000
+  gamma: float = 0.99
+  tau: float = 0.005
+
+
+ROWS: Dict[str, Row] = {
+    'sac:pendulum': Row('sac', 'Pendulum-v1'),
+    'td3:pendulum': Row('td3', 'Pendulum-v1'),
+}
+
+
+class _Clock:
+  """Training wall time: runs except while paused for evaluation."""
+
+  def __init__(self):
+    self._start = time.perf_counter()
+    self._paused = 0.0
+
+  def elapsed(self) -> float:
+    return time.perf_counter() - self._start - self._paused
+
+  def pause(self) -> float:
+    return time.perf_counter()
+
+  def resume(self, paused_at: float) -> None:
+    self._paused += time.perf_counter() - paused_at
+
+
+def _rlkit_builder(row: Row, smoke: bool):
+  from rlkit.agents import sac, td3  # pylint: disable=g-import-not-at-top
+  common = dict(policy_hidden_sizes=row.hidden_sizes, critic_hidden_sizes=row.hidden_sizes,
+                policy_learning_rate=row.learning_rate, critic_learning_rate=row.learning_rate,
+                batch_size=row.batch_size, samples_per_insert=float(row.batch_size),
+                min_replay_size=row.learning_starts, discount=row.gamma, tau=row.tau)
+  if row.agent == 'sac':
+    return sac.SACBuilder(sac.SACConfig(alpha_learning_rate=row.learning_rate, **common))
+  if row.agent == 'td3':
+    return td3.TD3Builder(td3.TD3Config(**common))
+  raise ValueError(f'No rlkit agent for row agent {row.agent!r}; expected sac or td3.')
+
+
+def _train_rlkit(row: Row, seed: int, steps: int, eval_every: int,
+                 evaluate: Callable[[Callable], float], smoke: bool) -> List[Dict[str, Any]]:
+  import torch  # pylint: disable=g-import-not-at-top
+  import rlkit  # pylint: disable=g-import-not-at-top
+  from rlkit import specs  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+  from rlkit.experiments import local_layout  # pylint: disable=g-import-not-at-top
+  from rlkit.utils import loggers  # pylint: disable=g-import-not-at-top
+  torch.manual_seed(seed)
+  builder = _rlkit_builder(row, smoke)
+  environment = factory.make_environment(f'gym:{row.gym_id}', seed=seed)
+  spec = specs.make_environment_spec(environment)
+  history = []
+  with local_layout.make_local_agent(builder, spec, seed=seed) as agent:
+    loop = rlkit.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
+    networks = builder.make_networks(spec, seed)
+    actor = builder.make_actor(seed, builder.make_policy(networks, spec, evaluation=True), spec,
+                               variable_source=agent.learner)
+    clock = _Clock()
+    done = 0
+    while done < steps:
+      loop.run(num_steps=min(eval_every, steps - done))
+      done = min(done + eval_every, steps)
+      paused = clock.pause()
+      actor.update(wait=True)
+      history.append(_point(done, clock, evaluate(actor.select_action)))
+      clock.resume(paused)
+  return history
+
+
+def _train_sb3(row: Row, seed: int, steps: int, eval_every: int,
+               evaluate: Callable[[Callable], float], smoke: bool) -> List[Dict[str, Any]]:
+  del smoke
+  import gymnasium as gym  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import stable_baselines3 as sb3  # pylint: disable=g-import-not-at-top
+  from stable_baselines3.common import noise  # pylint: disable=g-import-not-at-top
+  environment = gym.make(row.gym_id)
+  common = dict(learning_rate=row.learning_rate, buffer_size=1_000_000,
+                learning_starts=row.learning_starts, batch_size=row.batch_size, tau=row.tau,
+                gamma=row.gamma, train_freq=1, gradient_steps=1, seed=seed, device='cpu',
+                policy_kwargs=dict(net_arch=list(row.hidden_sizes)), verbose=0)
+  if row.agent == 'sac':
+    model = sb3.SAC('MlpPolicy', environment, ent_coef='auto', target_entropy='auto', **common)
+  elif row.agent == 'td3':
+    size = environment.action_space.shape[0]
+    model = sb3.TD3('MlpPolicy', environment, policy_delay=2, target_policy_noise=0.2,
+                    target_noise_clip=0.5, action_noise=noise.NormalActionNoise(
+                        np.zeros(size), 0.1 * np.ones(size)), **common)
+  else:
+    raise ValueError(f'No SB3 agent for row agent {row.agent!r}; expected sac or td3.')
+  history = []
+  clock = _Clock()
+  done = 0
+  while done < steps:
+    chunk = min(eval_every, steps - done)
+    model.learn(total_timesteps=chunk, reset_num_timesteps=done == 0)
+    done += chunk
+    paused = clock.pause()
+    history.append(_point(done, clock, evaluate(
+        lambda obs: model.predict(obs, deterministic=True)[0])))
+    clock.resume(paused)
+  return history
+
+
+def _point(steps: int, clock: _Clock, return_mean: float) -> Dict[str, Any]:
+  return {'steps': steps, 'train_seconds': round(clock.elapsed(), 3),
+          'return_mean': round(return_mean, 2)}
+
+
+def _gym_evaluator(gym_id: str, seed: int, episodes: int) -> Callable[[Callable], float]:
+  """Mean greedy return of `act` (observation -> action) on a separate Gymnasium env."""
+  import gymnasium as gym  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  environment = gym.make(gym_id)
+
+  def evaluate(act: Callable) -> float:
+    returns = []
+    for episode in range(episodes):
+      observation, _ = environment.reset(seed=seed + EVAL_SEED_OFFSET + episode)
+      total, finished = 0.0, False
+      while not finished:
+        action = np.asarray(act(observation.astype(np.float32)), environment.action_space.dtype)
+        observation, reward, terminated, truncated, _ = environment.step(action)
+        total += float(reward)
+        finished = terminated or truncated
+      returns.append(total)
+    return float(np.mean(returns))
+
+  return evaluate
+
+
+def summarize(history: List[Dict[str, Any]], threshold: float) -> Dict[str, Any]:
+  """Time and steps to the first evaluation >= threshold, final return, steps/s."""
+  reached = next((p for p in history if p['return_mean'] >= threshold), None)
+  last = history[-1]
+  return {
+      'seconds_to_threshold': reached['train_seconds'] if reached else None,
+      'steps_to_threshold': reached['steps'] if reached else None,
+      'final_return': last['return_mean'],
+      'steps_per_second': round(last['steps'] / max(last['train_seconds'], 1e-9), 1),
+  }
+
+
+def _median(values: List[Optional[float]]) -> Optional[float]:
+  values = [v for v in values if v is not None]
+  return statistics.median(values) if values else None
+
+
+def _fmt(value: Optional[float]) -> str:
+  return 'never' if value is None else f'{value:.1f}'
+
+
+def main(argv):
+  del argv
+  import torch  # pylint: disable=g-import-not-at-top
+  torch.set_num_threads(_TORCH_THREADS.value)
+  unknown = [r for r in _ROWS.value if r not in ROWS]
+  if unknown:
+    raise app.UsageError(f'--rows has unknown rows {unknown}; known: {sorted(ROWS)}.')
+  bad = [f for f in _FRAMEWORKS.value if f not in ('rlkit', 'sb3')]
+  if bad:
+    raise app.UsageError(f'--frameworks has {bad}; expected rlkit and/or sb3.')
+  steps, eval_every, episodes = _STEPS.value, _EVAL_EVERY.value, _EVAL_EPISODES.value
+  seeds = [int(s) for s in _SEEDS.value]
+  rows = {name: ROWS[name] for name in _ROWS.value}
+  if _SMOKE.value:
+    steps, eval_every, episodes, seeds = 400, 200, 1, seeds[:1]
+    rows = {name: dataclasses.replace(row, hidden_sizes=(16, 16), batch_size=32,
+                                      learning_starts=100) for name, row in rows.items()}
+  trainers = {'rlkit': _train_rlkit, 'sb3': _train_sb3}
+  results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
+  for name, row in rows.items():
+    for framework in _FRAMEWORKS.value:
+      for seed in seeds:
+        evaluate = _gym_evaluator(row.gym_id, seed, episodes)
+        history = trainers[framework](row, seed, steps, eval_every, evaluate, _SMOKE.value)
+        summary = summarize(history, _THRESHOLD.value)
+        record = {'row': name, 'framework': framework, 'seed': seed, 'steps': steps,
+                  **summary, 'history': history}
+        print(json.dumps({k: v for k, v in record.items() if k != 'history'}), flush=True)
+        if _OUTPUT.value:
+          with open(_OUTPUT.value, 'a') as f:
+            f.write(json.dumps(record) + '\n')
+        results.setdefault(name, {}).setdefault(framework, []).append(summary)
+
+  print(f'\n{"row":<14} {"framework":<9} {"t->" + str(int(_THRESHOLD.value)) + " (s)":>11} '
+        f'{"final return":>13} {"steps/s":>9}   (medians over seeds {seeds})')
+  for name, by_framework in results.items():
+    medians = {}
+    for framework, summaries in by_framework.items():
+      medians[framework] = {key: _median([s[key] for s in summaries])
+                            for key in ('seconds_to_threshold', 'final_return',
+                                        'steps_per_second')}
+      m = medians[framework]
+      print(f'{name:<14} {framework:<9} {_fmt(m["seconds_to_threshold"]):>11} '
+            f'{_fmt(m["final_return"]):>13} {_fmt(m["steps_per_second"]):>9}')
+    if {'rlkit', 'sb3'} <= set(medians):
+      ratio = {key: (medians['rlkit'][key] / medians['sb3'][key]
+                     if medians['rlkit'][key] and medians['sb3'][key] else None)
+               for key in ('seconds_to_threshold', 'steps_per_second')}
+      print(f'{name:<14} {"ratio":<9} {_fmt(ratio["seconds_to_threshold"]):>11} '
+            f'{"":>13} {_fmt(ratio["steps_per_second"]):>9}   (rlkit / sb3)')
+
+
+if __name__ == '__main__':
+  app.run(main)

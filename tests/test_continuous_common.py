@@ -1,0 +1,86 @@
+"""The shared continuous-control pieces: spec checks, action scaling, tanh-Gaussian, critics."""
+
+import numpy as np
+import pytest
+import torch
+
+from rlkit import specs
+from rlkit.agents.continuous import actor as actor_lib
+from rlkit.agents.continuous import learning_utils
+from rlkit.agents.continuous import networks
+from rlkit.agents.continuous import spec_checks
+from tests import continuous_helpers as helpers
+
+torch.set_num_threads(1)
+
+
+def test_unsupported_reason_names_the_spec_and_the_alternatives():
+  assert spec_checks.unsupported_reason(helpers.SPEC, 'sac') is None
+  message = spec_checks.unsupported_reason(helpers.DISCRETE_SPEC, 'td3')
+  assert 'DiscreteArray' in message and 'dqn, nfq, qr_dqn, reinforce, actor_critic' in message
+  unbounded = helpers.SPEC._replace(actions=specs.Array((2,), np.float32))
+  assert 'bounded continuous' in spec_checks.unsupported_reason(unbounded, 'sac')
+  infinite = helpers.SPEC._replace(actions=specs.BoundedArray((1,), np.float32, -np.inf, 1.0))
+  assert 'finite action bounds' in spec_checks.unsupported_reason(infinite, 'sac')
+  with pytest.raises(ValueError, match='d4pg needs'):
+    spec_checks.check_supported(helpers.DISCRETE_SPEC, 'd4pg')
+  with pytest.raises(TypeError, match='EnvironmentSpec'):
+    spec_checks.check_supported(object(), 'sac')
+
+
+def test_action_scaler_maps_the_unit_box_to_the_bounds_and_back():
+  scaler = networks.ActionScaler(helpers.SPEC.actions)
+  np.testing.assert_array_equal(scaler.from_unit(np.array([-1.0, -1.0])), helpers.ACTION_LOW)
+  np.testing.assert_array_equal(scaler.from_unit(np.array([1.0, 1.0])), helpers.ACTION_HIGH)
+  np.testing.assert_allclose(scaler.from_unit(np.array([0.0, 0.5])), [0.0, 0.75])
+  assert scaler.from_unit(np.array([3.0, -3.0])).tolist() == [2.0, 0.0]  # Clipped.
+  assert scaler.from_unit(np.zeros(2)).dtype == np.float32
+  unit = torch.tensor([[-0.3, 0.9], [1.0, -1.0]])
+  back = scaler.to_unit(torch.as_tensor(scaler.from_unit(unit.numpy())))
+  torch.testing.assert_close(back, unit)
+
+
+def test_tanh_gaussian_log_prob_matches_the_change_of_variables():
+  torch.manual_seed(0)
+  policy = networks.TanhGaussianPolicyNetwork(3, 2, (16, 16))
+  observation = torch.randn(64, 3)
+  generator = torch.Generator().manual_seed(1)
+  action, log_prob = policy.sample(observation, generator)
+  mean, log_std = policy(observation)
+  base = torch.distributions.Normal(mean, log_std.exp())
+  pre_tanh = torch.atanh(action.clamp(-1 + 1e-6, 1 - 1e-6))
+  expected = (base.log_prob(pre_tanh) - torch.log1p(-action.pow(2) + 1e-12)).sum(-1)
+  torch.testing.assert_close(log_prob, expected, rtol=1e-3, atol=1e-3)
+  assert action.abs().max() < 1.0
+  log_prob.sum().backward()  # Differentiable (reparameterized).
+  assert policy.head.weight.grad is not None
+
+
+def test_twin_critic_members_are_independent_linear_mlps():
+  torch.manual_seed(0)
+  critic = networks.TwinCritic(3, 2, (8,))
+  observation, action = torch.randn(5, 3), torch.randn(5, 2)
+  q1, q2 = critic(observation, action)
+  assert q1.shape == q2.shape == (5,) and not torch.allclose(q1, q2)
+  first, last = critic.layers
+  x = torch.cat([observation, action], -1)
+  manual = torch.relu(x @ first.weight[1] + first.bias[1]) @ last.weight[1] + last.bias[1]
+  torch.testing.assert_close(q2, manual[:, 0])
+
+
+def test_polyak_update_and_device_check():
+  online, target = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+  before = target.weight.detach().clone()
+  learning_utils.polyak_update(target, online, 0.25)
+  torch.testing.assert_close(target.weight, 0.75 * before + 0.25 * online.weight.detach())
+  with pytest.raises(ValueError, match='device'):
+    learning_utils.check_device('nonsense')
+
+
+def test_actor_checks_its_arguments():
+  with pytest.raises(TypeError, match='BoundedArray'):
+    actor_lib.ContinuousActor(lambda o, rng: o, specs.DiscreteArray(3))
+  with pytest.raises(TypeError, match='callable'):
+    actor_lib.ContinuousActor(None, helpers.SPEC.actions)
+  with pytest.raises(ValueError, match='lacks rng'):
+    actor_lib.ContinuousActor(lambda o, rng: o, helpers.SPEC.actions).restore({})

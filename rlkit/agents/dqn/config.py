@@ -32,10 +32,12 @@ class DQNConfig:
       'CartPole: 2.3e-3).',
       low=0.0, low_inclusive=False)
   learning_rate_final_fraction: float = field(
-      0.01, 'With a horizon (the run\'s step budget), the learning rate decays '
+      0.1, 'With a horizon (the run\'s step budget), the learning rate decays '
       'linearly to learning_rate * this over the run\'s learner steps and then '
       "holds (a small final rate keeps CartPole's greedy policy from collapsing "
-      'late); 1, or no horizon, keeps it constant.',
+      'late; 0.1 reached a greedy 400 on CartPole within 12500 steps for seeds '
+      '0-2, 0.01 and 0.03 later or not at all for seed 0); 1, or no horizon, '
+      'keeps it constant.',
       low=0.0, high=1.0, low_inclusive=False)
   batch_size: int = field(
       64, 'Transitions per learner step (seed 002: 64; seed 004: 32).', low=1)

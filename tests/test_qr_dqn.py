@@ -1,0 +1,73 @@
+"""QR-DQN: a config, a quantile head and a loss on DQN's learner, actor and replay; it learns CartPole."""
+
+import numpy as np
+import pytest
+import torch
+
+from rlkit import environment_loop
+from rlkit import evaluation
+from rlkit import specs
+from rlkit.agents import dqn
+from rlkit.agents import qr_dqn
+from rlkit.agents.value_based import learning
+from rlkit.environments import factory
+from rlkit.experiments import local_layout
+from rlkit.utils import loggers
+
+SPEC = specs.EnvironmentSpec(
+    observations=specs.Array((4,), np.float32),
+    actions=specs.DiscreteArray(3, dtype=np.int32),
+    rewards=specs.Array((), np.float32),
+    discounts=specs.BoundedArray((), np.float32, 0.0, 1.0))
+
+
+def test_quantile_network_shapes_and_q_values_are_the_mean():
+  network = qr_dqn.make_quantile_network(SPEC, (8,), num_quantiles=5)
+  observation = torch.randn(2, 4)
+  quantiles = network.quantiles(observation)
+  assert quantiles.shape == (2, 3, 5)
+  assert torch.allclose(network(observation), quantiles.mean(-1))
+  with pytest.raises(ValueError, match='num_quantiles'):
+    qr_dqn.make_quantile_network(SPEC, (8,), num_quantiles=0)
+
+
+def test_builder_reuses_the_dqn_pieces():
+  builder = qr_dqn.QRDQNBuilder(qr_dqn.QRDQNConfig(hidden_sizes=(8,), num_quantiles=7))
+  assert isinstance(builder.config, dqn.DQNConfig)
+  networks = builder.make_networks(SPEC, 0)
+  assert torch.equal(networks.head.layers[0].weight,
+                     builder.make_networks(SPEC, 0).head.layers[0].weight)
+  actor = builder.make_actor(0, builder.make_policy(networks, SPEC, evaluation=True), SPEC)
+  assert isinstance(actor, dqn.DQNActor)
+  assert actor.q_values(np.zeros(4, np.float32)).shape == (3,)
+  learner = builder.make_learner(networks, iter(()), lambda label: loggers.NoOpLogger(), SPEC)
+  assert isinstance(learner, learning.ValueLearner)
+  assert isinstance(learner.loss_fn, qr_dqn.QuantileRegressionLoss)
+  assert learner.target_network is not None
+  continuous = SPEC._replace(actions=specs.BoundedArray((1,), np.float32, -1.0, 1.0))
+  assert 'DiscreteArray' in builder.supports(continuous)
+  with pytest.raises(ValueError, match='loss'):
+    qr_dqn.QRDQNConfig(loss='mse')
+
+
+def test_qr_dqn_balances_cartpole():
+  """Greedy returns (10 episodes, every 2500 steps) reach 250 within 10000 steps
+  (a random policy scores about 22), with the schedules of a 10000-step run."""
+  torch.set_num_threads(1)
+  env = factory.make_environment('gym:CartPole-v1', seed=0)
+  eval_env = factory.make_environment('gym:CartPole-v1', seed=100)
+  spec = specs.make_environment_spec(env)
+  builder = qr_dqn.QRDQNBuilder()
+  agent = local_layout.make_local_agent(builder, spec, seed=0, horizon=10000)
+  greedy = builder.make_actor(0, builder.make_policy(agent.networks, spec, evaluation=True), spec)
+  loop = environment_loop.EnvironmentLoop(env, agent, logger=loggers.NoOpLogger())
+  steps, history = 0, []
+  try:
+    while steps < 10000:
+      steps += loop.run(num_steps=2500)
+      history.append(evaluation.evaluate(eval_env, greedy, 10)['return_mean'])
+      if history[-1] >= 250:
+        break
+  finally:
+    agent.close()
+  assert history[-1] >= 250, f'greedy returns every 2500 steps: {history}'

@@ -71,6 +71,7 @@ class RecordingLogger(loggers.Logger):
 
 
 def _learner(seed, importance_sampling_exponent=None, **kwargs):
+  torch.set_num_threads(1)
   torch.manual_seed(seed)
   network = networks.make_q_network(VECTOR_SPEC, (16, 16))
   loss_fn = losses.DoubleQLearning(importance_sampling_exponent=importance_sampling_exponent)
@@ -218,7 +219,8 @@ def test_builder_learning_rate_spans_the_horizon_in_learner_steps():
   learner = builder.make_learner(builder.make_networks(VECTOR_SPEC, 0), _batches(),
                                  lambda label: loggers.NoOpLogger(), VECTOR_SPEC, horizon=60)
   learner.run(num_steps=50)  # Half of the 100 learner steps of 60 environment steps.
-  assert learner.learning_rate == pytest.approx(config.learning_rate * (1 + 0.01) / 2)
+  assert learner.learning_rate == pytest.approx(
+      config.learning_rate * (1 + config.learning_rate_final_fraction) / 2)
 
 
 def test_restore_names_what_is_missing():
@@ -467,10 +469,12 @@ def test_dqn_learns_the_optimal_path_on_simple_from_grid_observations():
 def test_dqn_learns_the_optimal_path_on_obstacle_from_positions():
   # 1-step MSE targets propagate the +10 of the goal fastest here; exploration
   # decays to 0.1 over half of the budget (the upper corridor is the short way).
+  # The greedy path is checked every 500 steps: it settles on the short way
+  # but, with a learning rate that never reaches 0, may leave it for a while.
   config = dqn.DQNConfig(min_replay_size=200, n_step=1, loss='mse',
                          epsilon_decay_fraction=0.5, epsilon_final=0.1)
   steps, length, reward, optimal = _train_until_optimal(
-      'gridworld:obstacle', 'AGENT_GOAL_POS', config, max_steps=12000, chunk=1000)
+      'gridworld:obstacle', 'AGENT_GOAL_POS', config, max_steps=12000, chunk=500)
   assert optimal == 8
   assert (length, reward) == (optimal, 10.0), f'greedy path {length} steps after {steps} steps'
 

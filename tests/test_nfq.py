@@ -68,8 +68,8 @@ def test_nfq_is_a_preset_of_the_dqn_config():
   assert (config.hidden_sizes, config.learning_rate, config.batch_size, config.epsilon,
           config.n_step, config.loss) == ((50, 50), 1e-3, 10, 0.6, 1, 'mse')
   builder = nfq.NFQBuilder()
-  assert builder.epsilon_schedule(None).value_at(10**6) == 0.6
-  assert builder.learning_rate_schedule(10**6).value_at(10**7) == 1e-3
+  assert builder._epsilon_schedule(None).value_at(10**6) == 0.6  # pylint: disable=protected-access
+  assert builder._learning_rate_schedule(10**6).value_at(10**7) == 1e-3  # pylint: disable=protected-access
   with pytest.raises(ValueError, match='double_q'):
     nfq.NFQConfig(double_q=True)
   with pytest.raises(ValueError, match='epsilon'):

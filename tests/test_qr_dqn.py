@@ -71,3 +71,17 @@ def test_qr_dqn_balances_cartpole():
   finally:
     agent.close()
   assert history[-1] >= 250, f'greedy returns every 2500 steps: {history}'
+
+
+def test_benchmark_smoke_run_reports_both_agents():
+  from benchmarks import qr_dqn_cartpole  # pylint: disable=g-import-not-at-top
+  torch.set_num_threads(1)
+  results = [qr_dqn_cartpole.run_one(agent, 0, 200, 100, 1, threshold=5.0, smoke=True)
+             for agent in qr_dqn_cartpole.AGENTS]
+  for r in results:
+    assert 1 <= len(r['history']) <= 2 and r['history'][-1]['steps'] >= 200
+    assert r['learner_steps'] > 0
+    # Every CartPole episode lasts more than 5 steps: both "solve" at the first evaluation.
+    assert r['steps_to_threshold'] == r['history'][0]['steps'] >= 100
+  text = qr_dqn_cartpole.report(results, 5.0)
+  assert 'qr_dqn' in text and 'QR-DQN / DQN: time to 5 x' in text

@@ -99,7 +99,7 @@ def test_without_a_horizon_the_default_config_builds_and_trains(builder_class, c
     loop.run(num_steps=builder.config.min_replay_size + 20)
     assert agent.num_learner_steps > 0 and rows
     assert all(row['learning_rate'] == builder.config.learning_rate for row in rows)
-    epsilon = builder.epsilon_schedule(None)
+    epsilon = builder._epsilon_schedule(None)  # pylint: disable=protected-access
     assert agent.actor.get_metrics() == {'epsilon': pytest.approx(epsilon.value_at(agent.num_observations))}
   finally:
     agent.close()
@@ -113,13 +113,13 @@ def test_with_a_horizon_the_learning_rate_stays_above_zero_and_values_hold(
   builder = builder_class(config)
   learner_horizon = schedules.learner_steps(
       horizon, config.min_replay_size, config.samples_per_insert, config.batch_size)
-  learning_rate = builder.learning_rate_schedule(horizon)
+  learning_rate = builder._learning_rate_schedule(horizon)  # pylint: disable=protected-access
   final_rate = config.learning_rate * config.learning_rate_final_fraction
   for step in (0, learner_horizon // 2, learner_horizon, 10 * learner_horizon):
     assert learning_rate.value_at(step) >= final_rate > 0
   assert learning_rate.value_at(learner_horizon) == pytest.approx(final_rate)
   assert learning_rate.value_at(10 * learner_horizon) == pytest.approx(final_rate)
-  epsilon = builder.epsilon_schedule(horizon)
+  epsilon = builder._epsilon_schedule(horizon)  # pylint: disable=protected-access
   held = config.epsilon if config.epsilon_decay_fraction == 0 else config.epsilon_final
   assert epsilon.value_at(horizon) == epsilon.value_at(10 * horizon) == pytest.approx(held)
   # The same horizon in the learner: rows report the scheduled rate.

@@ -21,12 +21,12 @@ class DQNBuilder(builder.ValueBasedBuilder):
 
   config_class = config_lib.DQNConfig
 
-  def make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
+  def _make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
     return networks.make_q_network(
         environment_spec, self.config.hidden_sizes, self.config.conv_channels)
 
-  def make_loss(self):
+  def _make_loss(self):
     c = self.config
     loss_class = losses.DoubleQLearning if c.double_q else losses.QLearning
     return loss_class(discount=c.discount, penalty=c.loss, huber_delta=c.huber_delta,
-                      importance_sampling_exponent=self.importance_sampling_exponent())
+                      importance_sampling_exponent=self._importance_sampling_exponent())

@@ -14,11 +14,11 @@ class NFQBuilder(builder.ValueBasedBuilder):
 
   config_class = config_lib.NFQConfig
 
-  def make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
+  def _make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
     return networks.make_q_network(
         environment_spec, self.config.hidden_sizes, self.config.conv_channels)
 
-  def make_loss(self) -> losses.NFQLoss:
+  def _make_loss(self) -> losses.NFQLoss:
     c = self.config
     return losses.NFQLoss(discount=c.discount, penalty=c.loss, huber_delta=c.huber_delta,
-                          importance_sampling_exponent=self.importance_sampling_exponent())
+                          importance_sampling_exponent=self._importance_sampling_exponent())

@@ -12,13 +12,13 @@ class QRDQNBuilder(builder.ValueBasedBuilder):
 
   config_class = config_lib.QRDQNConfig
 
-  def make_network(self, environment_spec: specs.EnvironmentSpec) -> networks.QuantileNetwork:
+  def _make_network(self, environment_spec: specs.EnvironmentSpec) -> networks.QuantileNetwork:
     c = self.config
     return networks.make_quantile_network(
         environment_spec, c.hidden_sizes, c.num_quantiles, c.conv_channels)
 
-  def make_loss(self) -> losses.QuantileRegressionLoss:
+  def _make_loss(self) -> losses.QuantileRegressionLoss:
     c = self.config
     return losses.QuantileRegressionLoss(
         discount=c.discount, huber_delta=c.huber_delta, double_q=c.double_q,
-        importance_sampling_exponent=self.importance_sampling_exponent())
+        importance_sampling_exponent=self._importance_sampling_exponent())

@@ -2,7 +2,8 @@
 
 A value-based agent is a config (a `DQNConfig` or a subclass of it), a
 network and a loss; its builder subclasses `ValueBasedBuilder` and names
-those three (`config_class`, `make_network`, `make_loss`).
+those three (`config_class`, `_make_network`, `_make_loss`). The public
+methods are exactly the `ActorLearnerBuilder` contract's.
 
 Tables: the main table 'priority_table' holds n-step transitions (uniform,
 or prioritized with `config.prioritized`). With `add_one_step_loss` and
@@ -111,11 +112,11 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     self._trackers: Dict[str, priorities.MaxPriorityTracker] = {}
 
   @abc.abstractmethod
-  def make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
+  def _make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
     """A fresh network (initialized from torch's global generator)."""
 
   @abc.abstractmethod
-  def make_loss(self) -> Any:
+  def _make_loss(self) -> Any:
     """The loss object (see `rlkit.agents.value_based.losses`) of one batch."""
 
   # Pieces the subclasses share.
@@ -147,7 +148,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     with torch.random.fork_rng(devices=[]):
       if seed is not None:
         torch.manual_seed(seed)
-      return self.make_network(environment_spec)
+      return self._make_network(environment_spec)
 
   def make_policy(self, networks: nn.Module, environment_spec: specs.EnvironmentSpec,
                   evaluation: bool = False) -> policies.QPolicy:
@@ -206,7 +207,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
         environment_spec=environment_spec)
     return FanOutAdder([adder, one_step])
 
-  def epsilon_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
+  def _epsilon_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
     """Constant `epsilon`, or the decay over a fraction of the horizon (a fixed span without one)."""
     c = self.config
     if c.epsilon_decay_fraction == 0:
@@ -215,7 +216,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
         c.epsilon_init, c.epsilon_final, horizon=horizon, fraction=c.epsilon_decay_fraction,
         steps_without_horizon=c.epsilon_decay_steps)
 
-  def learning_rate_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
+  def _learning_rate_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
     """Linear to `learning_rate * learning_rate_final_fraction` over the horizon's learner steps."""
     c = self.config
     return schedules.over_training(
@@ -235,7 +236,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     if variable_source is not None:
       client = variable_client_lib.VariableClient(
           variable_source, policy.network, update_period=self.config.variable_update_period)
-    epsilon = 0.0 if policy.evaluation else self.epsilon_schedule(horizon)
+    epsilon = 0.0 if policy.evaluation else self._epsilon_schedule(horizon)
     actor_cls = actor_lib.DQNActor if num_envs is None else batched_actor.BatchedDQNActor
     return actor_cls(
         policy.network, int(environment_spec.actions.num_values), epsilon=epsilon,
@@ -250,7 +251,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
                    horizon: Optional[int] = None) -> learning.ValueLearner:
     del environment_spec
     c = self.config
-    loss_fn = self.make_loss()
+    loss_fn = self._make_loss()
     if self._one_step_table:
       loss_fn = losses.WithOneStepLoss(loss_fn)
     priority_update_fn = None
@@ -265,7 +266,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
 
     return learning.ValueLearner(
         networks, dataset, loss_fn,
-        learning_rate=self.learning_rate_schedule(horizon),
+        learning_rate=self._learning_rate_schedule(horizon),
         target_update_period=c.target_update_period, tau=c.tau,
         max_gradient_norm=c.max_gradient_norm, priority_update_fn=priority_update_fn,
         device=c.device, counter=counter, logger=logger_fn('learner'))
@@ -274,6 +275,6 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     c = self.config
     return builders.ReplayRatio(c.min_replay_size, c.samples_per_insert, c.batch_size)
 
-  def importance_sampling_exponent(self) -> Optional[float]:
+  def _importance_sampling_exponent(self) -> Optional[float]:
     """beta of the loss's importance weights; None for uniform replay."""
     return self.config.importance_sampling_exponent if self.config.prioritized else None

@@ -36,9 +36,9 @@ class DQNConfig:
       'linearly to learning_rate * this over the run\'s learner steps and then '
       "holds (a small final rate keeps CartPole's greedy policy from collapsing "
       'late; 0.1 reached a greedy 400 on CartPole within 12500 steps for seeds '
-      '0-2, 0.01 and 0.03 later or not at all for seed 0); 1, or no horizon, '
-      'keeps it constant.',
-      low=0.0, high=1.0, low_inclusive=False)
+      '0-2, 0.01 and 0.03 later or not at all for seed 0); 0 ends at 0; 1, or '
+      'no horizon, keeps it constant.',
+      low=0.0, high=1.0)
   batch_size: int = field(
       64, 'Transitions per learner step (seed 002: 64; seed 004: 32).', low=1)
   discount: float = field(

@@ -27,7 +27,7 @@ class NFQConfig(dqn_config.DQNConfig):
   learning_rate_final_fraction: float = field(
       1.0, 'With a horizon, the learning rate decays linearly to learning_rate '
       '* this over the learner steps; 1 (seed 001) keeps it constant.',
-      low=0.0, high=1.0, low_inclusive=False)
+      low=0.0, high=1.0)
   batch_size: int = field(10, 'Transitions per learner step (seed 001: 10).', low=1)
   n_step: int = field(1, 'Steps of the n-step return (seed 001: 1).', low=1)
   loss: str = field('mse', "TD penalty: mse (seed 001's nn.MSELoss) or huber.",

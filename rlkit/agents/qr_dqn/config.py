@@ -22,6 +22,10 @@ class QRDQNConfig(dqn_config.DQNConfig):
                     choices=('huber',))
   huber_delta: float = field(
       1.0, 'kappa of the quantile Huber loss (paper: 1).', low=0.0, low_inclusive=False)
+  max_gradient_norm: float = field(
+      0.0, 'Clip the global gradient norm to this; 0 (the paper, Dopamine) '
+      'disables: the loss sums N quantile terms, so DQN\'s clip at 10 cuts '
+      'most updates.', low=0.0)
   double_q: bool = field(
       False, "Select the next action with the online network's mean; False "
       "(paper) takes the target network's mean-greedy action.")

@@ -1,8 +1,6 @@
 """DQN: networks, losses, learner (targets, save/restore), actor, replay wiring, learning."""
 
 import collections
-import dataclasses
-import time
 
 import dm_env
 import numpy as np
@@ -400,6 +398,29 @@ def test_one_step_and_n_step_losses_are_added():
         row['n_step_loss'].item() + row['one_step_loss'].item(), rel=1e-5)
   finally:
     agent.close()
+
+
+def test_batched_actor_acts_on_every_copy_and_the_agent_learns():
+  torch.set_num_threads(1)
+  env = batched.BatchedEnvironment.from_factory(
+      lambda seed: factory.make_environment('gym:CartPole-v1', seed=seed), 3, seed=0)
+  spec = env.single_environment_spec()
+  builder = dqn.DQNBuilder(dqn.DQNConfig(hidden_sizes=(16,), min_replay_size=50,
+                                         epsilon_decay_steps=100))
+  agent = local_layout.make_local_agent(builder, spec, seed=0, num_envs=3)
+  try:
+    assert isinstance(agent.actor, dqn.BatchedDQNActor)
+    actions = agent.actor.select_action(np.zeros((3, 4), np.float32))
+    assert actions.shape == (3,) and actions.dtype == np.int32
+    loop = batched_environment_loop.BatchedEnvironmentLoop(env, agent, logger=loggers.NoOpLogger())
+    taken = loop.run(num_steps=150)
+    assert agent.num_observations >= 150 and taken >= 150
+    assert agent.num_learner_steps > 0
+    # Epsilon advanced once per transition of any copy: it reached its final value.
+    assert agent.actor.get_metrics() == {'epsilon': pytest.approx(0.05)}
+  finally:
+    agent.close()
+    env.close()
 
 
 # Learning.

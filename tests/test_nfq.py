@@ -11,7 +11,6 @@ from rlkit import specs
 from rlkit import types
 from rlkit.agents import dqn
 from rlkit.agents import nfq
-from rlkit.agents.dqn import networks
 from rlkit.agents.value_based import learning
 from rlkit.agents.value_based import losses
 from rlkit.environments import factory

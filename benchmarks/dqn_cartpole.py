@@ -74,8 +74,10 @@ def _run_rlkit(seed: int, num_steps: int, eval_every: int, eval_episodes: int,
   overrides = json.loads(rlkit_config) if rlkit_config else {}
   config = dqn.DQNConfig(**overrides)
   builder = dqn.DQNBuilder(config)
-  agent = builder.make_agent(spec, total_steps=num_steps, seed=seed)
-  greedy = builder.make_actor(agent.learner.network, spec)
+  from rlkit.experiments import local_layout
+  agent = local_layout.make_local_agent(builder, spec, seed=seed, horizon=num_steps)
+  greedy = builder.make_actor(seed, builder.make_policy(agent.networks, spec, evaluation=True),
+                              spec)
   history: List[Dict[str, Any]] = []
   clock = None
 

@@ -232,7 +232,10 @@ def _replay_checkpoint_cost(run_dir: str, repeats: int = 3) -> Dict[str, float]:
     copy = os.path.join(scratch, 'replay')
     shutil.copytree(source, copy)
     spec = specs.make_environment_spec(factory.make_environment('gym:CartPole-v1'))
-    server = builder.DQNBuilder(dqn_config.DQNConfig()).make_replay_server(spec, copy)
+    from rlkit.replay import server as server_lib  # pylint: disable=g-import-not-at-top
+    server = server_lib.ReplayServer(
+        builder.DQNBuilder(dqn_config.DQNConfig()).make_replay_tables(spec, None),
+        checkpoint_dir=copy)
     try:
       info = server.client().server_info()[builder.MAIN_TABLE]
       items = info.current_size

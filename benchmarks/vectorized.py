@@ -60,7 +60,9 @@ def train(num_envs: int, env_steps: int, seed: int,
     spec = None
   from rlkit import specs  # pylint: disable=g-import-not-at-top
   spec = spec or specs.make_environment_spec(env)
-  agent = builder.make_agent(spec, total_steps=env_steps, seed=seed, num_envs=num_envs)
+  from rlkit.experiments import local_layout  # pylint: disable=g-import-not-at-top
+  agent = local_layout.make_local_agent(builder, spec, seed=seed, horizon=env_steps,
+                                        num_envs=num_envs if num_envs > 1 else None)
   try:
     logger = loggers.make_default_logger(f'{num_envs}_envs', time_delta=5.0)
     if num_envs > 1:
@@ -70,7 +72,8 @@ def train(num_envs: int, env_steps: int, seed: int,
     start = time.perf_counter()
     taken = loop.run(num_steps=env_steps)
     elapsed = time.perf_counter() - start
-    eval_actor = builder.make_actor(agent.actor.network, spec)
+    eval_actor = builder.make_actor(
+        seed, builder.make_policy(agent.networks, spec, evaluation=True), spec)
     result = evaluation.evaluate(make_env(seed + 1000), eval_actor, eval_episodes)
   finally:
     agent.close()

@@ -11,6 +11,7 @@ from rlkit import environment_loop
 from rlkit import specs
 from rlkit.agents import agent as agent_lib
 from rlkit.agents import dqn
+from rlkit.experiments import local_layout
 from rlkit.utils import loggers
 from tests import fakes
 
@@ -137,7 +138,7 @@ def test_rate_limited_replay_never_deadlocks_and_keeps_the_ratio():
   config = dqn.DQNConfig(hidden_sizes=(8,), batch_size=8, samples_per_insert=32.0,
                          min_replay_size=20, samples_per_insert_tolerance_rate=0.0,
                          n_step=2, prefetch_size=1, epsilon_decay_fraction=0.0)
-  agent = dqn.DQNBuilder(config).make_agent(spec, total_steps=300, seed=0)
+  agent = local_layout.make_local_agent(dqn.DQNBuilder(config), spec, seed=0, horizon=300)
   result = {}
 
   def train():

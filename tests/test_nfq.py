@@ -1,4 +1,4 @@
-"""NFQ: its target uses the online network; it learns GridWorld 'simple' (seed 001)."""
+"""NFQ: a DQN config preset and a loss bootstrapping from the online network; it learns GridWorld 'simple' (seed 001)."""
 
 import collections
 
@@ -9,9 +9,12 @@ import torch
 from rlkit import environment_loop
 from rlkit import specs
 from rlkit import types
+from rlkit.agents import dqn
 from rlkit.agents import nfq
-from rlkit.agents.dqn import networks
+from rlkit.agents.value_based import learning
+from rlkit.agents.value_based import losses
 from rlkit.environments import factory
+from rlkit.experiments import local_layout
 from rlkit.utils import loggers
 
 SampleInfo = collections.namedtuple('SampleInfo', 'key probability table_size priority')
@@ -37,34 +40,53 @@ def _sample(batch_size=8):
   return ReplaySample(info, data)
 
 
+def _learner(builder, seed, samples):
+  return builder.make_learner(builder.make_networks(SPEC, seed), iter(samples),
+                              lambda label: loggers.NoOpLogger(), SPEC)
+
+
 def test_nfq_loss_is_the_squared_error_to_the_online_max():
-  torch.manual_seed(0)
-  network = networks.make_q_network(SPEC, (8,))
+  builder = nfq.NFQBuilder(nfq.NFQConfig(discount=0.5, hidden_sizes=(8,)))
   sample = _sample()
-  learner = nfq.NFQLearner(network, iter([sample]), discount=0.5, learning_rate=1e-3)
+  learner = _learner(builder, 0, [sample])
+  assert isinstance(learner, learning.ValueLearner)
+  assert isinstance(learner.loss_fn, losses.NFQLoss)
   assert learner.target_network is None
-  data = sample.data
+  network, data = learner.network, sample.data
   with torch.no_grad():
     target = data.reward + 0.5 * data.discount * network(data.next_observation).max(-1).values
     q = network(data.observation).gather(-1, data.action.long()[:, None])[:, 0]
     expected = ((target - q) ** 2).mean()
-  loss, _ = learner._batch_loss(sample, weighted=False)
+  loss, _ = learner.loss_fn(network, None, sample)
   assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
 
 
-def test_nfq_save_restore_and_config_validation():
-  torch.manual_seed(0)
-  learner = nfq.NFQLearner(networks.make_q_network(SPEC, (8,)), iter([_sample()] * 5))
+def test_nfq_is_a_preset_of_the_dqn_config():
+  config = nfq.NFQConfig()
+  assert isinstance(config, dqn.DQNConfig)
+  assert (config.hidden_sizes, config.learning_rate, config.batch_size, config.epsilon,
+          config.n_step, config.loss) == ((50, 50), 1e-3, 10, 0.6, 1, 'mse')
+  builder = nfq.NFQBuilder()
+  assert builder._epsilon_schedule(None).value_at(10**6) == 0.6  # pylint: disable=protected-access
+  assert builder._learning_rate_schedule(10**6).value_at(10**7) == 1e-3  # pylint: disable=protected-access
+  with pytest.raises(ValueError, match='double_q'):
+    nfq.NFQConfig(double_q=True)
+  with pytest.raises(ValueError, match='epsilon'):
+    nfq.NFQConfig(epsilon=-0.1)
+  with pytest.raises(TypeError, match='NFQConfig'):
+    nfq.NFQBuilder(dqn.DQNConfig())
+
+
+def test_nfq_save_restore():
+  builder = nfq.NFQBuilder(nfq.NFQConfig(hidden_sizes=(8,)))
+  learner = _learner(builder, 0, [_sample()] * 5)
   learner.run(num_steps=5)
   state = learner.save()
   assert 'target_network' not in state
-  torch.manual_seed(1)
-  fresh = nfq.NFQLearner(networks.make_q_network(SPEC, (8,)), iter([]))
+  fresh = _learner(builder, 1, [])
   fresh.restore(state)
   x = torch.randn(3, 4)
   assert torch.equal(fresh.network(x), learner.network(x))
-  with pytest.raises(ValueError, match='epsilon'):
-    nfq.NFQConfig(epsilon=-0.1)
 
 
 def test_nfq_learns_the_optimal_path_on_simple():
@@ -75,8 +97,8 @@ def test_nfq_learns_the_optimal_path_on_simple():
                                       observation_type='AGENT_GOAL_POS')
   spec = specs.make_environment_spec(env)
   builder = nfq.NFQBuilder(nfq.NFQConfig())
-  agent = builder.make_agent(spec, seed=0)
-  greedy = builder.make_actor(agent.learner.network, spec)
+  agent = local_layout.make_local_agent(builder, spec, seed=0)
+  greedy = builder.make_actor(0, builder.make_policy(agent.networks, spec, evaluation=True), spec)
   loop = environment_loop.EnvironmentLoop(env, agent, logger=loggers.NoOpLogger())
   steps, path = 0, None
   try:

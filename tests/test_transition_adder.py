@@ -200,17 +200,18 @@ def test_new_items_enter_at_the_maximum_priority(server):
                                     prioritized=True)])
   with replay_server:
     client = replay_server.client()
+    tracker = priorities.MaxPriorityTracker()
     adder = transition.NStepTransitionAdder(
         client, n_step=1, discount=1.0, priority_fns={PRIORITIZED: None},
-        environment_spec=SPEC)
+        environment_spec=SPEC, priority_trackers={PRIORITIZED: tracker})
     run_episode(adder, rewards=[1, 1], discounts=[1, 0])
     first = _sampled_priorities(replay_server, PRIORITIZED)
     assert sorted(first.values()) == [1.0, 1.0]
 
-    # The learner raises one item's priority; the shared tracker follows.
+    # The learner raises one item's priority; the tracker it shares with the adder follows.
     key = sorted(first)[0]
-    priorities.update_priorities(client, PRIORITIZED, [key], [5.0])
-    assert priorities.shared_tracker(client, PRIORITIZED).value == 5.0
+    priorities.update_priorities(client, PRIORITIZED, [key], [5.0], tracker)
+    assert tracker.value == 5.0
     run_episode(adder, rewards=[1, 1], discounts=[1, 0], first_obs=10)
     second = _sampled_priorities(replay_server, PRIORITIZED)
     assert len(second) == 4
@@ -234,15 +235,15 @@ def test_priority_functions_per_table(server):
       seen.append(item)
       return float(item.reward) + 1.0
 
+    tracker = priorities.MaxPriorityTracker()
     adder = transition.NStepTransitionAdder(
         replay_server.client(), n_step=1, discount=1.0,
         priority_fns={'by_reward': by_reward, 'plain': None},
-        environment_spec=SPEC)
+        environment_spec=SPEC, priority_trackers={'by_reward': tracker})
     run_episode(adder, rewards=[2, 4], discounts=[1, 0])
     assert replay_server.table_sizes() == {'by_reward': 2, 'plain': 2}
     assert sorted(_sampled_priorities(replay_server, 'by_reward').values()) == [3.0, 5.0]
     assert [float(item.next_observation[0]) for item in seen] == [2.0, 3.0]
-    tracker = priorities.shared_tracker(replay_server.client(), 'by_reward')
     assert tracker.value == 5.0
 
 

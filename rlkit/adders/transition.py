@@ -60,6 +60,9 @@ class NStepTransitionAdder(base.WriterAdder):
     priority_fns: table name -> function(Transition) -> priority, or None
       for "the table's maximum priority" (see `rlkit.replay.priorities`).
       Default: `{DEFAULT_PRIORITY_TABLE: None}`.
+    priority_trackers: table name -> the `MaxPriorityTracker` its new items
+      enter with, shared with the learner that updates the table's
+      priorities; tables not named get a tracker of their own.
     environment_spec: when given, observations and actions are checked
       against it (shape and dtype) and rewards/discounts cast to its dtypes;
       otherwise values are written with their own dtypes.
@@ -78,6 +81,8 @@ class NStepTransitionAdder(base.WriterAdder):
                priority_fns: Optional[Mapping[str, Optional[base.PriorityFn]]] = None,
                environment_spec: Optional[specs.EnvironmentSpec] = None,
                max_in_flight_items: int = 32,
+               priority_trackers: Optional[
+                   Mapping[str, priorities_lib.MaxPriorityTracker]] = None,
                chunk_length: int = 32,
                timeout_s: Optional[float] = None):
     if not isinstance(client, reverb.Client):
@@ -89,8 +94,13 @@ class NStepTransitionAdder(base.WriterAdder):
     self._discount = float(discount)
     self._priority_fns = base.check_priority_fns(priority_fns,
                                                  tables.DEFAULT_PRIORITY_TABLE)
+    priority_trackers = dict(priority_trackers or {})
+    unknown = set(priority_trackers) - set(self._priority_fns)
+    if unknown:
+      raise ValueError(f'priority_trackers names tables {sorted(unknown)} that the adder '
+                       f'does not write; it writes {sorted(self._priority_fns)}.')
     self._trackers = {
-        table: priorities_lib.shared_tracker(client, table)
+        table: priority_trackers.get(table) or priorities_lib.MaxPriorityTracker()
         for table in self._priority_fns
     }
     self._any_priority_fn = any(fn is not None for fn in self._priority_fns.values())

@@ -1,39 +1,15 @@
 """Loss pieces shared by the learners (torch).
 
-All functions take batched tensors with the batch on axis 0.
+All functions take batched tensors with the batch on axis 0. The value-based
+loss objects built from them are in `rlkit.agents.value_based.losses`.
 """
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 
 LOSSES = ('huber', 'mse')
-
-
-def td_target(reward: torch.Tensor, discount: torch.Tensor, gamma: float,
-              next_q_target: torch.Tensor,
-              next_q_online: Optional[torch.Tensor] = None) -> torch.Tensor:
-  """Returns `reward + gamma * discount * V(next)` (no gradient flows through it).
-
-  Args:
-    reward: [B] (possibly n-step) rewards.
-    discount: [B] the environment's (accumulated) discounts, as written by the
-      adder; 0 at a terminal step.
-    gamma: the agent's discount, applied once here.
-    next_q_target: [B, A] Q-values of the next observations from the network
-      that evaluates (the target network, or the online one in NFQ).
-    next_q_online: [B, A] online Q-values of the next observations; when
-      given, the action is selected with them and evaluated with
-      `next_q_target` (double Q-learning).
-  """
-  with torch.no_grad():
-    if next_q_online is None:
-      next_value = next_q_target.max(dim=-1).values
-    else:
-      next_action = next_q_online.argmax(dim=-1, keepdim=True)
-      next_value = next_q_target.gather(-1, next_action).squeeze(-1)
-    return reward + (gamma * discount) * next_value
 
 
 def select_q(q_values: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:

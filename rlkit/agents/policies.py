@@ -7,10 +7,17 @@ call at all when the step explores).
 """
 
 import numbers
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 import torch
+from torch import nn
+
+
+class QPolicy(NamedTuple):
+  """A value-based agent's policy: its Q-network, greedy with `evaluation`."""
+  network: nn.Module
+  evaluation: bool = False
 
 
 def greedy(q_values: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,6 @@ import os
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 
 from rlkit.replay.priorities import MaxPriorityTracker  # pylint: disable=g-import-not-at-top
-from rlkit.replay.priorities import shared_tracker
 from rlkit.replay.priorities import update_priorities
 from rlkit.replay.server import ReplayServer
 from rlkit.replay.server import connect

@@ -6,16 +6,16 @@ report a table's largest priority, so the writer and the learner share a
 `MaxPriorityTracker`: adders write new items at `tracker.value`, and
 `update_priorities` (the learner's call after computing TD errors) raises it.
 
-Trackers are shared per (server address, table) within a process through
-`shared_tracker`: an adder and a learner that talk to the same table use the
-same tracker without any wiring. Like the reference implementations, the
-tracker keeps the running maximum of every priority set (it never decreases),
-an upper bound of the table's current maximum. Actors in other processes keep
-their own tracker, fed only by their priority functions.
+There is no process-wide registry of trackers: whoever builds the adder and
+the learner (an agent's builder) creates the tracker and hands it to both.
+Like the reference implementations, the tracker keeps the running maximum of
+every priority set (it never decreases), an upper bound of the table's current
+maximum. Actors in other processes keep their own tracker, fed only by their
+priority functions.
 """
 
 import threading
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 import reverb
@@ -50,32 +50,6 @@ class MaxPriorityTracker:
     return f'MaxPriorityTracker(value={self._value})'
 
 
-_trackers: Dict[Tuple[str, str], MaxPriorityTracker] = {}
-_trackers_lock = threading.Lock()
-
-
-def _address(client_or_address: Union[reverb.Client, str]) -> str:
-  if isinstance(client_or_address, str):
-    return client_or_address
-  if isinstance(client_or_address, reverb.Client):
-    return client_or_address.server_address
-  raise TypeError(
-      f'Expected a reverb.Client or a "host:port" address, got '
-      f'{type(client_or_address).__name__}.')
-
-
-def shared_tracker(client_or_address: Union[reverb.Client, str],
-                   table: str) -> MaxPriorityTracker:
-  """The process-wide tracker of `table` on the server at that address."""
-  if not isinstance(table, str) or not table:
-    raise ValueError(f'table must be a non-empty name, got {table!r}.')
-  key = (_address(client_or_address), table)
-  with _trackers_lock:
-    if key not in _trackers:
-      _trackers[key] = MaxPriorityTracker()
-    return _trackers[key]
-
-
 def update_priorities(client: reverb.Client,
                       table: str,
                       keys: Any,
@@ -89,7 +63,8 @@ def update_priorities(client: reverb.Client,
     keys: the items' keys (`ReplaySample.info.key`), any integer array.
     priorities: one finite, non-negative priority per key (e.g. |TD error|).
       Reverb raises them to the table's priority exponent when sampling.
-    tracker: the tracker to raise; the shared one of (client, table) if None.
+    tracker: the tracker the table's adders insert with, raised to the new
+      maximum; None when nothing inserts at the maximum priority.
   """
   if not isinstance(client, reverb.Client):
     raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')
@@ -106,8 +81,9 @@ def update_priorities(client: reverb.Client,
     raise ValueError(
         f'priorities must be finite and >= 0, got min {np.min(priorities)} '
         f'and max {np.max(priorities)}.')
-  if tracker is None:
-    tracker = shared_tracker(client, table)
+  if tracker is not None and not isinstance(tracker, MaxPriorityTracker):
+    raise TypeError(f'tracker must be a MaxPriorityTracker or None, got {type(tracker).__name__}.')
   client.mutate_priorities(
       table, updates=dict(zip(keys.astype(np.uint64).tolist(), priorities.tolist())))
-  tracker.update(priorities)
+  if tracker is not None:
+    tracker.update(priorities)

@@ -7,10 +7,10 @@ define launcher flags) loads neither torch nor Reverb.
 import importlib
 
 _LAZY = {
+    'BatchedDQNActor': 'rlkit.agents.dqn.batched_actor',
     'DQNActor': 'rlkit.agents.dqn.actor',
     'DQNBuilder': 'rlkit.agents.dqn.builder',
     'DQNConfig': 'rlkit.agents.dqn.config',
-    'DQNLearner': 'rlkit.agents.dqn.learning',
     'make_q_network': 'rlkit.agents.dqn.networks',
 }
 

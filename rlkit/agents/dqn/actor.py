@@ -1,7 +1,7 @@
-"""Epsilon-greedy and greedy actors over a Q-network."""
+"""Epsilon-greedy and greedy actors over a Q-network (DQN, NFQ, QR-DQN)."""
 
 import numbers
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 import dm_env
 import numpy as np
@@ -22,9 +22,10 @@ class DQNActor(core.Actor):
   evaluation policy. Epsilon is a schedule that advances once per observed
   environment step; a plain float means a constant epsilon.
 
-  Parameters: the actor evaluates `network`. In a single process this is the
-  learner's own online module, so the actor always acts with the newest
-  weights and `update()` has nothing to do. Given a `variable_client`, the
+  Parameters: the actor evaluates `network` (whatever its forward returns is
+  read as Q-values [B, num_actions]) on the device the network is on. In a
+  single process this is the learner's own online module, so the actor
+  always acts with the newest weights and `update()` has nothing to do. Given a `variable_client`, the
   actor owns a copy instead and `update(wait)` pulls the learner's weights
   through it (every `update_period` calls, or at once with `wait=True`).
 
@@ -54,6 +55,8 @@ class DQNActor(core.Actor):
       if not 0.0 <= value <= 1.0:
         raise ValueError(f'epsilon schedule {epsilon!r} leaves [0, 1]: {value} at step {step}.')
     self._network = network
+    # Module.to() moves parameters in place, so this follows the network's device.
+    self._parameter = next(network.parameters(), None)
     self._epsilon = epsilon
     self._adder = adder
     self._client = variable_client
@@ -68,19 +71,27 @@ class DQNActor(core.Actor):
   def network(self) -> nn.Module:
     return self._network
 
+  def get_metrics(self) -> Dict[str, float]:
+    """The current epsilon."""
+    return {'epsilon': self._epsilon.value}
+
+  def _as_input(self, observation: types.NestedArray) -> torch.Tensor:
+    device = self._parameter.device if self._parameter is not None else None
+    return torch.as_tensor(np.asarray(observation), device=device)
+
   def select_action(self, observation: types.NestedArray) -> np.ndarray:
     action = self._sampler.maybe_explore(self._epsilon.value)
     if action is None:
       with torch.inference_mode():
-        q_values = self._network(torch.as_tensor(observation).unsqueeze(0))
+        q_values = self._network(self._as_input(observation).unsqueeze(0))
       action = int(q_values.argmax())
     return self._action_values[action]
 
   def q_values(self, observation: types.NestedArray) -> np.ndarray:
     """Returns the Q-values [num_actions] of one observation, as numpy."""
     with torch.inference_mode():
-      q_values = self._network(torch.as_tensor(np.asarray(observation)).unsqueeze(0))
-    return q_values[0].numpy().copy()
+      q_values = self._network(self._as_input(observation).unsqueeze(0))
+    return q_values[0].cpu().numpy().copy()
 
   def observe_first(self, timestep: dm_env.TimeStep) -> None:
     if self._adder is not None:

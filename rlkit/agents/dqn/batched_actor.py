@@ -23,7 +23,7 @@ class BatchedDQNActor(actor_lib.DQNActor):
 
   def select_action(self, observation: types.NestedArray) -> np.ndarray:
     with torch.inference_mode():
-      actions = self._network(torch.as_tensor(observation)).argmax(dim=1).numpy()
+      actions = self._network(self._as_input(observation)).argmax(dim=1).cpu().numpy()
     epsilon = self._epsilon.value
     if epsilon > 0:
       for i in range(len(actions)):

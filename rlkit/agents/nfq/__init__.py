@@ -1,4 +1,4 @@
-"""Neural Fitted Q (seed 001): DQN's pieces with an online-network target.
+"""Neural Fitted Q (seed 001): a preset of DQN's config and a loss with an online-network target.
 
 Names are imported lazily (see `rlkit.agents.dqn`).
 """
@@ -8,7 +8,6 @@ import importlib
 _LAZY = {
     'NFQBuilder': 'rlkit.agents.nfq.builder',
     'NFQConfig': 'rlkit.agents.nfq.config',
-    'NFQLearner': 'rlkit.agents.nfq.learning',
 }
 
 __all__ = sorted(_LAZY)

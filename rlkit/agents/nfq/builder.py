@@ -1,47 +1,24 @@
-"""NFQ's builder: DQN's replay, adder, iterator, network and actor, NFQ's learner."""
+"""NFQ's builder: the value-based wiring with a Q-network and the NFQ loss (no target network)."""
 
-from typing import Any, List, Optional
-
-import reverb
 from torch import nn
 
-from rlkit.agents.dqn import builder as dqn_builder
+from rlkit import specs
+from rlkit.agents.dqn import networks
 from rlkit.agents.nfq import config as config_lib
-from rlkit.agents.nfq import learning
-from rlkit.utils import counting
-from rlkit.utils import loggers
-from rlkit.utils import schedules
+from rlkit.agents.value_based import builder
+from rlkit.agents.value_based import losses
 
 
-class NFQBuilder(dqn_builder.DQNBuilder):
-  """Builds NFQ from an `NFQConfig`: 1-step uniform replay, constant epsilon."""
+class NFQBuilder(builder.ValueBasedBuilder):
+  """Builds NFQ from an `NFQConfig` (seed 001's preset of the DQN fields)."""
 
-  def __init__(self, config: Optional[config_lib.NFQConfig] = None):
-    super().__init__(config if config is not None else config_lib.NFQConfig())
+  config_class = config_lib.NFQConfig
 
-  @property
-  def n_step(self) -> int:
-    return 1
+  def _make_network(self, environment_spec: specs.EnvironmentSpec) -> nn.Module:
+    return networks.make_q_network(
+        environment_spec, self.config.hidden_sizes, self.config.conv_channels)
 
-  @property
-  def prioritized(self) -> bool:
-    return False
-
-  @property
-  def one_step_table(self) -> bool:
-    return False
-
-  def make_learner(self, network: nn.Module, iterators: List[Any],
-                   client: Optional[reverb.Client] = None,
-                   counter: Optional[counting.Counter] = None,
-                   logger: Optional[loggers.Logger] = None,
-                   total_steps: Optional[int] = None) -> learning.NFQLearner:
-    del total_steps
+  def _make_loss(self) -> losses.NFQLoss:
     c = self.config
-    return learning.NFQLearner(
-        network, iterators[0], discount=c.discount, learning_rate=c.learning_rate,
-        max_gradient_norm=c.max_gradient_norm, counter=counter, logger=logger)
-
-  def make_epsilon_schedule(self, total_steps: Optional[int] = None) -> schedules.Schedule:
-    del total_steps
-    return schedules.ConstantSchedule(self.config.epsilon)
+    return losses.NFQLoss(discount=c.discount, penalty=c.loss, huber_delta=c.huber_delta,
+                          importance_sampling_exponent=self._importance_sampling_exponent())

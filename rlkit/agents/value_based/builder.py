@@ -24,7 +24,7 @@ learner (its priority updates raise the maximum).
 """
 
 import abc
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -206,6 +206,12 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
         replay_client, 1, c.discount, priority_fns={ONE_STEP_TABLE: None},
         environment_spec=environment_spec)
     return FanOutAdder([adder, one_step])
+
+  def horizon_schedules(self) -> Tuple[str, ...]:
+    c = self.config
+    return tuple(name for name, decays in (
+        ('epsilon', c.epsilon_decay_fraction != 0),
+        ('learning_rate', c.learning_rate_final_fraction != 1.0)) if decays)
 
   def _epsilon_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
     """Constant `epsilon`, or the decay over a fraction of the horizon (a fixed span without one)."""

@@ -78,6 +78,9 @@ class ExperimentConfig:
   Attributes:
     builder: the agent (`rlkit.agents.builders.ActorLearnerBuilder`).
     environment_factory: seed -> environment.
+    evaluation_environment_factory: seed -> environment for evaluation, the
+      random baseline and videos (default: `environment_factory`); e.g. the
+      same environment without a suite's own logging.
     max_num_actor_steps: the budget in environment steps (the last episode is
       finished); also the schedules' horizon.
     max_num_episodes: the budget in episodes instead (give at most one budget).
@@ -111,6 +114,7 @@ class ExperimentConfig:
   """
   builder: builders.ActorLearnerBuilder
   environment_factory: EnvironmentFactory
+  evaluation_environment_factory: Optional[EnvironmentFactory] = None
   max_num_actor_steps: Optional[int] = None
   max_num_episodes: Optional[int] = None
   schedule_horizon: Optional[int] = None
@@ -164,6 +168,11 @@ class ExperimentConfig:
       raise TypeError(f'checkpointing must be a CheckpointingConfig, got {self.checkpointing!r}.')
     if not isinstance(self.evaluation, EvaluationConfig):
       raise TypeError(f'evaluation must be an EvaluationConfig, got {self.evaluation!r}.')
+
+  @property
+  def evaluation_factory(self) -> EnvironmentFactory:
+    """The factory of evaluation, baseline and video environments."""
+    return self.evaluation_environment_factory or self.environment_factory
 
   @property
   def horizon(self) -> Optional[int]:

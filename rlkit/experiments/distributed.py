@@ -282,7 +282,7 @@ class _Driver:
     self.counter = nodes.RemoteCounter(owner.nodes['counter'], 'evaluator', flush_every_s=0.0)
     self.learner = owner.nodes['learner']
     self.eval_environment = environments_lib.make_environment(
-        c.environment_factory, c.seed + 1, render=bool(c.evaluation.record_every))
+        c.evaluation_factory, c.seed + 1, render=bool(c.evaluation.record_every))
     self.eval_actor = registry.greedy_actor(
         c.builder, spec, nodes.LearnerVariables(self.learner, 0.0), c.seed)
 

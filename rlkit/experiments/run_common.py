@@ -102,7 +102,7 @@ def make_evaluator(config: config_lib.ExperimentConfig, environment: Any, actor:
   baseline = None
   if ev.random_baseline:
     baseline = evaluation.random_baseline(
-        config.environment_factory(config.seed + 3), ev.episodes, seed=config.seed)
+        config.evaluation_factory(config.seed + 3), ev.episodes, seed=config.seed)
   return evaluation.Evaluator(
       environment, actor, ev.episodes, counter=counter, logger=logger, baseline=baseline,
       video_directory=run.videos_dir if ev.record_every else None,
@@ -114,7 +114,7 @@ def write_outputs(config: config_lib.ExperimentConfig, run, actor: Any,
   """The end-of-run video and plots, into `result`."""
   if config.video:
     result.video = outputs.record_video(
-        environments_lib.make_environment(config.environment_factory, config.seed + 2,
+        environments_lib.make_environment(config.evaluation_factory, config.seed + 2,
                                           render=True),
         actor, run, config.fps)
   if config.plots:

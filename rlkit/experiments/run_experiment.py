@@ -165,7 +165,7 @@ class _Training:
     self.resume_state = resume_state
     c = owner.config
     self.eval_environment = environments_lib.make_environment(
-        c.environment_factory, c.seed + 1, render=bool(c.evaluation.record_every))
+        c.evaluation_factory, c.seed + 1, render=bool(c.evaluation.record_every))
     self.eval_actor = registry.greedy_actor(c.builder, spec, agent.learner, c.seed)
     self.writer = background.BackgroundJob('checkpoint')
 

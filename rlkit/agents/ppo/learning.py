@@ -153,9 +153,9 @@ class PPOLearner(core.Learner):
     self._networks.train()
     self._iterator = iterator
     self._params = [p for p in self._networks.parameters() if p.requires_grad]
-    self._optimizer = torch.optim.Adam(
-        self._params, lr=self._learning_rate.value_at(0),
-        eps=check('adam_epsilon', adam_epsilon, 0.0, low_inclusive=False))
+    self._optimizer = learner_base.make_adam(self._params, self._learning_rate.value_at(0))
+    for group in self._optimizer.param_groups:
+      group['eps'] = check('adam_epsilon', adam_epsilon, 0.0, low_inclusive=False)
     self._generator = torch.Generator()
     if seed is None:
       self._generator.seed()

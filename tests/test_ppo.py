@@ -371,3 +371,12 @@ def test_learns_pendulum():
   steps, mean = train_until(builder_lib.PPOBuilder(config), PENDULUM, num_envs=8, seed=0,
                             threshold=-400.0, budget=60_000, eval_every=20_000)
   assert steps is not None, f'greedy mean return {mean} < -400 after 60k steps'
+
+
+def test_benchmark_smoke_runs_both_frameworks():
+  from benchmarks import ppo as benchmark  # pylint: disable=g-import-not-at-top
+  settings = dict(benchmark.SETTINGS['Pendulum-v1'], **benchmark.SMOKE)
+  for run in (benchmark.run_rlkit, benchmark.run_sb3):
+    result = run('Pendulum-v1', settings, 0, 1)
+    assert result.train_s > 0
+    assert -2000 < result.final <= 0

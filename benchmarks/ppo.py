@@ -191,7 +191,7 @@ def main(argv: List[str]) -> None:
       raise app.UsageError(f'--envs: unknown {env_name!r}; expected some of {sorted(SETTINGS)}.')
   torch.set_num_threads(1)
   # Untimed warm-up of first-use costs (Reverb start-up, lazy imports in torch.optim).
-  run_rlkit('CartPole-v1', dict(SETTINGS['CartPole-v1'], **SMOKE, budget=256, eval_every=256),
+  run_rlkit('CartPole-v1', dict(SETTINGS['CartPole-v1'], **dict(SMOKE, budget=256, eval_every=256)),
             12345, 1)
   print(f'{"framework":<9} {"env":<12} {"seed":>4} {"solved s":>8} {"solved at":>9} '
         f'{"final":>8} {"steps/s":>8}')

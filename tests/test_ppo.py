@@ -328,6 +328,11 @@ def test_save_restore_round_trip_gives_identical_outputs():
     assert agent.num_learner_steps >= 2
     state = agent.save()
     trained_actor, _ = greedy_actor(builder, spec, agent)
+    (variables,) = agent.get_variables(['policy'])
+    assert float(variables['normalizer.count']) > 0
+    assert all(v.device.type == 'cpu' for v in variables.values())
+    with pytest.raises(ValueError, match="Unknown variables 'value'"):
+      agent.get_variables(['value'])
   normalizer_mean = state['learner']['networks']['policy.normalizer.mean']
   assert float(state['learner']['networks']['policy.normalizer.count']) > 0
   assert torch.count_nonzero(normalizer_mean) > 0
@@ -345,6 +350,29 @@ def test_save_restore_round_trip_gives_identical_outputs():
   for key, value in state['learner']['networks'].items():
     assert torch.equal(value, again['learner']['networks'][key]), key
   assert again['learner']['num_steps'] == state['learner']['num_steps']
+
+
+def test_bad_device_fails_at_once():
+  builder = builder_lib.PPOBuilder(config_lib.PPOConfig(device='tpu9'))
+  spec = spec_of(CARTPOLE)
+  with pytest.raises(ValueError, match="device must be a torch device.*'tpu9'"):
+    builder.make_learner(builder.make_networks(spec, 0), iter(()), lambda label: None, spec)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_trains_on_cuda_and_serves_cpu_variables():
+  logger = ListLogger()
+  builder = builder_lib.PPOBuilder(config_lib.PPOConfig(
+      unroll_length=16, rollouts_per_update=2, num_epochs=2, device='cuda'))
+  agent, loop, spec = make_agent(builder, PENDULUM, num_envs=2, seed=0, logger=logger)
+  with agent:
+    loop.run(num_steps=100)
+    assert agent.num_learner_steps >= 2
+    (variables,) = agent.get_variables(['policy'])
+    assert all(v.device.type == 'cpu' for v in variables.values())
+    actor, _ = greedy_actor(builder, spec, agent)
+    assert actor.select_action(np.zeros(3, np.float32)).shape == (1,)
+  assert np.isfinite(logger.rows[-1]['loss'])
 
 
 # Learning.

@@ -74,8 +74,7 @@ class PPOActor(core.Actor):
       if self._greedy:
         action = self._network.mode(params)
       else:
-        generator = self._generator if x.device.type == 'cpu' else None
-        action = self._network.sample(params.cpu(), generator).to(params.device)
+        action = self._network.sample(params, self._generator)
       log_prob = self._network.log_prob(params, action)
     action = action.cpu().numpy()
     if self._discrete:

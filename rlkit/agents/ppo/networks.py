@@ -70,8 +70,9 @@ class CategoricalPolicy(PolicyNetwork):
     super().__init__(observation_size, hidden_sizes, num_actions, normalizer)
 
   def sample(self, logits: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
-    probs = torch.softmax(logits, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    """Samples with `generator`, a CPU generator, on any device."""
+    probs = torch.softmax(logits, dim=-1).cpu()
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(logits.device)
 
   def mode(self, logits: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=-1)
@@ -95,7 +96,8 @@ class GaussianPolicy(PolicyNetwork):
     self.log_std = nn.Parameter(torch.full((action_size,), float(initial_log_std)))
 
   def sample(self, mean: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
-    noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+    """Samples with `generator`, a CPU generator, on any device."""
+    noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype).to(mean.device)
     return mean + self.log_std.exp() * noise
 
   def mode(self, mean: torch.Tensor) -> torch.Tensor:

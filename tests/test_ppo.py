@@ -264,6 +264,19 @@ def test_default_config_builds_without_a_horizon_and_keeps_the_learning_rate():
     assert np.isfinite(row[key]), key
 
 
+def test_single_environment_agent_steps_once_per_batch_of_rollouts():
+  builder = builder_lib.PPOBuilder(config_lib.PPOConfig(
+      unroll_length=16, rollouts_per_update=2, num_epochs=1))
+  environment = factory.make_environment(CARTPOLE, seed=0)
+  spec = specs.make_environment_spec(environment)
+  agent = local_layout.make_local_agent(builder, spec, seed=0)
+  with agent:
+    steps = environment_loop.EnvironmentLoop(
+        environment, agent, logger=loggers.NoOpLogger()).run(num_steps=100)
+    assert agent.num_learner_steps == steps // 32
+    assert agent.replay_server.table_sizes()[builder_lib.QUEUE_TABLE] == (steps % 32) // 16
+
+
 def test_learning_rate_decays_over_the_horizon_to_the_final_fraction():
   builder = builder_lib.PPOBuilder(config_lib.PPOConfig(
       unroll_length=10, rollouts_per_update=2, learning_rate=1e-3,

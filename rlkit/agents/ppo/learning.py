@@ -245,7 +245,7 @@ class PPOLearner(core.Learner):
         self._optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self._max_gradient_norm:
-          nn.utils.clip_grad_norm_(self._params, self._max_gradient_norm)
+          nn.utils.clip_grad_norm_(self._params, self._max_gradient_norm, foreach=True)
         self._optimizer.step()
 
         with torch.no_grad():

@@ -17,6 +17,19 @@ training seconds (the clock excludes evaluations) and steps at which the
 greedy mean first reached the threshold, the final greedy mean, training
 steps/s; then medians and rlkit / SB3 ratios.
 
+Measured once (3 seeds, 2 shared CPU cores under a load of 6-11 from other
+work, so steps/s vary by 2x over the run; time to threshold = training seconds
+at the first passing evaluation):
+
+  CartPole-v1 (>= 475)  rlkit: 3/3 at 40k/30k/20k steps, 85.1/75.8/36.8 s, final
+                        500/500/500, 432/573/974 steps/s
+                        SB3:   3/3 at 20k/30k/20k steps, 11.2/25.6/16.1 s, final
+                        500/500/500, 1389/1195/1249 steps/s
+  Pendulum-v1 (>= -400) rlkit: 3/3 at 40k/40k/40k steps, 64.7/48.5/56.5 s, final
+                        -175.0/-156.6/-216.8, 695/764/815 steps/s
+                        SB3:   3/3 at 40k/40k/60k steps, 71.5/44.5/39.0 s, final
+                        -145.1/-133.8/-229.9, 634/1252/1515 steps/s
+
   python -m benchmarks.ppo [--envs CartPole-v1,Pendulum-v1] [--seeds 3]
       [--frameworks rlkit,sb3] [--smoke]
 """

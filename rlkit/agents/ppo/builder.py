@@ -16,7 +16,7 @@ num_envs + rollouts_per_update - 1 <= queue capacity (config `queue_size`,
 0: 2 * rollouts_per_update) and says which field to change.
 """
 
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 import reverb
@@ -144,11 +144,12 @@ class PPOBuilder(builders.ActorLearnerBuilder):
   def learning_rate_schedule(self, horizon: Optional[int]) -> schedules.Schedule:
     """Linear decay over the horizon's learner steps; constant without a horizon."""
     c = self.config
-    steps = self.learner_steps(horizon)
-    if steps is None or c.learning_rate_final_fraction == 1.0:
-      return schedules.ConstantSchedule(c.learning_rate)
-    return schedules.LinearSchedule(
-        c.learning_rate, c.learning_rate * c.learning_rate_final_fraction, steps)
+    return schedules.over_training(c.learning_rate,
+                                   c.learning_rate * c.learning_rate_final_fraction,
+                                   horizon=self.learner_steps(horizon))
+
+  def horizon_schedules(self) -> Tuple[str, ...]:
+    return ('learning_rate',) if self.config.learning_rate_final_fraction != 1.0 else ()
 
   def make_learner(self, networks: networks_lib.PPONetworks, dataset: Any,
                    logger_fn: builders.LoggerFactory,

@@ -421,9 +421,9 @@ def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
     expected = intact[-1] if intact else None
     kills.append(kill)
     damaged = f'; damaged: {kill["damage"]}' if kill['damage'] else ''
-    print(f'kill {number:2d}{f" (aimed: {aim})" if aim else ""}: past step {target:6d}, newest '
-          f'checkpoint {kill["newest_checkpoint"]}, interrupted: {kill["phase"]}{damaged}',
-          flush=True)
+    print(f'kill {number:2d}{" (aimed)" if aim else ""}: past step {target:6d}, newest '
+          f'checkpoint {kill["newest_checkpoint"]}, interrupted: {kill["phase"]}'
+          f'{f"; aimed at: {aim}" if aim else ""}{damaged}', flush=True)
   else:
     process = _Process(command, os.path.join(log_dir, 'final.log'), run_dir)
     process.expected_resume = expected
@@ -454,12 +454,11 @@ def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
 def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
             processes: List[_Process], collector: _SidecarCollector, wall: float) -> None:
   from rlkit.utils import checkpointing  # pylint: disable=g-import-not-at-top
-  print('\nkill | aimed at | newest ckpt | the kill interrupted            | damage then          '
-        '| resumed from | replay loaded              | ok')
-  print('-----+----------+-------------+---------------------------------+----------------------'
-        '+--------------+----------------------------+----')
+  print('\nkill | aimed | newest ckpt | the kill interrupted             | next start resumed from | ok')
+  print('-----+-------+-------------+----------------------------------+-------------------------+----')
   succeeded, fell_back = 0, 0
   pairings: Dict[str, int] = {}
+  pairing_rows = []
   for kill, after in zip(kills, processes[1:]):
     text = after.output()
     restored = after.resumed_from
@@ -472,14 +471,21 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
     pairing = _replay_pairing(after, collector)
     kind = pairing.split(':')[0].split(' ')[0]
     pairings[kind] = pairings.get(kind, 0) + 1
-    aim = {_REVERB_WRITE: 'Reverb', _GAP: 'gap'}.get(kill['aim'], '')
-    print(f'{kill["kill"]:4d} | {aim:8s} | {str(kill["newest_checkpoint"]):>11s} | '
-          f'{kill["phase"]:31s} | {kill["damage"] or "-":20s} | {str(restored):>12s} | '
-          f'{pairing:26s} | {"yes" if ok else "NO"}'
+    pairing_rows.append((kill, after, pairing))
+    print(f'{kill["kill"]:4d} | {"yes" if kill["aim"] else "":5s} | '
+          f'{str(kill["newest_checkpoint"]):>11s} | {kill["phase"]:32s} | '
+          f'{str(restored):>23s} | {"yes" if ok else "NO"}'
           f'{" (fell back)" if "Skipping checkpoint" in text else ""}')
     if not ok:
       print(f'     | expected to resume from {after.expected_resume}; '
             f'{(text.strip().splitlines() or ["(no output)"])[-1]}')
+  print('\nkill | aimed at | damage after it      | newest undamaged | resumed from | replay loaded')
+  print('-----+----------+----------------------+------------------+--------------+'
+        '----------------------------')
+  for kill, after, pairing in pairing_rows:
+    aim = {_REVERB_WRITE: 'Reverb', _GAP: 'gap'}.get(kill['aim'], '')
+    print(f'{kill["kill"]:4d} | {aim:8s} | {kill["damage"] or "-":20s} | '
+          f'{str(after.expected_resume):>16s} | {str(after.resumed_from):>12s} | {pairing}')
 
   final = processes[-1]
   final_output = final.output()
@@ -537,11 +543,11 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
   since = refills[-1] if refills else 0
   logged_items = sum(_items_per_episode(int(row['episode_length'])) for row in rows
                      if int(row['actor_steps']) > since)
-  print(f'Replay restored:            {replay["inserted"]} items inserted '
-        + (f'since the last refill (resumed at step {since})' if refills else 'over the run')
-        + f', {logged_items} from the logged episodes since then '
-        f'({replay["inserted"] - logged_items:+d}: inserted while a snapshot was written, '
-        f'after its agent state was taken)')
+  print(f'Replay restored:            {replay["inserted"]} items inserted over the run, '
+        f'{logged_items} from the logged episodes ('
+        + (f'both since the replay was last refilled, at step {since}; ' if refills else '')
+        + f'{replay["inserted"] - logged_items:+d}: inserted while a snapshot was being '
+        f'written, then again after a resume from it)')
   if resume_seconds:
     print(f'Start to training again:    median {statistics.median(resume_seconds):.1f} s, max '
           f'{max(resume_seconds):.1f} s (imports, Reverb restore, checkpoint load)')

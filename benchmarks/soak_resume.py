@@ -479,13 +479,12 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
     if not ok:
       print(f'     | expected to resume from {after.expected_resume}; '
             f'{(text.strip().splitlines() or ["(no output)"])[-1]}')
-  print('\nkill | aimed at | damage after it      | newest undamaged | resumed from | replay loaded')
-  print('-----+----------+----------------------+------------------+--------------+'
-        '----------------------------')
+  print('\nEach resume: what the kill aimed at, the damage done after it, the newest undamaged '
+        'agent checkpoint, the one restored, and the replay it loaded')
   for kill, after, pairing in pairing_rows:
-    aim = {_REVERB_WRITE: 'Reverb', _GAP: 'gap'}.get(kill['aim'], '')
-    print(f'{kill["kill"]:4d} | {aim:8s} | {kill["damage"] or "-":20s} | '
-          f'{str(after.expected_resume):>16s} | {str(after.resumed_from):>12s} | {pairing}')
+    print(f'after kill {kill["kill"]:2d}: aimed at {kill["aim"] or "-":31s}  damage '
+          f'{kill["damage"] or "-":20s}  newest undamaged {str(after.expected_resume):>6s}  '
+          f'resumed from {str(after.resumed_from):>6s}  replay {pairing}')
 
   final = processes[-1]
   final_output = final.output()

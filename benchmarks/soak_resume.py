@@ -2,6 +2,7 @@
 
     python -m benchmarks.soak_resume                  # 20 kills, 30k steps, reference (~5 min)
     python -m benchmarks.soak_resume --kills=5 --num_steps=10000 --noreference
+    python -m benchmarks.soak_resume --smoke          # 2 kills, 3k steps: checks it runs
 
 One `experiments.run_dqn` run on gym:CartPole-v1 with DQNConfig's defaults
 (the launcher's CartPole settings) is started, killed with SIGKILL, and
@@ -11,15 +12,27 @@ i waits until the run has checkpointed past a random step (the sorted draws
 of `--kills` uniform steps in the budget) and since it started, then a random
 0..`--max_delay` s (about one checkpoint interval at
 `--checkpoint_every_steps=500`). Every `--aimed_every`-th kill instead comes
-0..20 ms after the next Reverb checkpoint directory appears, so that some
-kills land inside a checkpoint write, which at random moments only a few
-percent of kills would.
+aimed at a checkpoint, alternately inside a Reverb write (0..20 ms after the
+next Reverb checkpoint directory appears) and in the gap between the replay
+write and the agent checkpoint write (that start runs with the test hook
+`RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES=--pause_between_writes`, which
+holds the gap open, and is killed inside it), since at random moments only a
+few percent of kills would land there.
+
+After a kill, with probability `--damage_probability`, the run directory is
+damaged before the next start: the newest ckpt-*.pt is truncated to half its
+size, `checkpoints/replay/` is deleted, or both (drawn uniformly).
 
 After each kill the run directory tells what it interrupted: the agent file
 (a temporary file left), a Reverb checkpoint (a directory without DONE), the
 gap after Reverb's checkpoint and before the agent's, or nothing (between
-writes). A resume succeeds when the next start restores a checkpoint no older
-than the previous one and trains on.
+writes). A resume succeeds when the next start restores the newest undamaged
+agent checkpoint and trains on. Its replay matches when the Reverb snapshot the
+start loaded (the newest complete one in `checkpoints/replay/` as it resumes)
+is the one the restored checkpoint's sidecar names (`replay_checkpoint`), so
+the replay's step (the sidecar that first named that snapshot) equals the
+agent's (`actor_steps`); otherwise the replay must start empty and the start
+must say so with a warning (refilled). Anything else is a mismatch.
 
 Reported: resumes succeeded, the logs' continuity (one row per episode, none
 repeated or lost), the learner ratio, the replay's content (items inserted
@@ -53,6 +66,10 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CHECKPOINT = re.compile(r'^ckpt-(\d+)\.pt$')
 _RESUMED = re.compile(r'Resumed from \S*ckpt-(\d+)\.pt at (\d+) steps')
+_REFILL_WARNING = 'starts empty and refills'
+_PAUSE_ENV = 'RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES'
+_DAMAGES = ('truncate newest ckpt', 'delete replay/', 'both')
+_REVERB_WRITE, _GAP = 'Reverb write', 'between replay and agent writes'
 # DQNConfig defaults, for the learner-ratio and replay checks.
 MIN_REPLAY_SIZE, SAMPLES_PER_INSERT, BATCH_SIZE, N_STEP = 1000, 32.0, 64, 3
 
@@ -94,15 +111,33 @@ class _SidecarCollector:
       except (OSError, ValueError):
         pass  # Pruned or replaced meanwhile; the next poll reads it if it is back.
 
+  def snapshot_steps(self) -> Dict[str, int]:
+    """Each Reverb snapshot's step: that of the first agent checkpoint naming it."""
+    steps: Dict[str, int] = {}
+    for step, sidecar in sorted(self.sidecars.items()):
+      name = (sidecar.get('metadata') or {}).get('replay_checkpoint')
+      if name:
+        steps.setdefault(os.path.basename(str(name)), step)
+    return steps
+
 
 class _Process:
   """One launcher start, its output in a log file."""
 
-  def __init__(self, command: List[str], log_path: str):
+  def __init__(self, command: List[str], log_path: str, run_dir: str,
+               pause_between_writes: float = 0.0):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+    env.pop(_PAUSE_ENV, None)
+    if pause_between_writes:
+      env[_PAUSE_ENV] = str(pause_between_writes)
     self.log_path = log_path
+    self.run_dir = run_dir
     self.resumed_from: Optional[int] = None
     self.resume_seconds: Optional[float] = None  # From start to training again.
+    # The newest complete Reverb snapshot when the start said it resumed:
+    # the one its replay server restored (None: the replay started empty).
+    self.replay_loaded: Optional[str] = None
+    self.expected_resume: Optional[int] = None  # The newest undamaged checkpoint's step.
     with open(log_path, 'w') as log:
       self.start = time.monotonic()
       self.popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
@@ -116,6 +151,8 @@ class _Process:
     if self.resumed_from is None:
       match = _RESUMED.search(self.output())
       if match:
+        snapshots = _complete_snapshots(self.run_dir)
+        self.replay_loaded = snapshots[-1] if snapshots else None
         self.resumed_from = int(match.group(1))
         self.resume_seconds = time.monotonic() - self.start
 
@@ -145,6 +182,62 @@ def _kill_phase(run_dir: str) -> str:
 def _replay_entries(run_dir: str) -> List[str]:
   replay = os.path.join(_checkpoints_dir(run_dir), 'replay')
   return sorted(os.listdir(replay)) if os.path.isdir(replay) else []
+
+
+def _complete_snapshots(run_dir: str) -> List[str]:
+  replay = os.path.join(_checkpoints_dir(run_dir), 'replay')
+  return [e for e in _replay_entries(run_dir) if os.path.exists(os.path.join(replay, e, 'DONE'))]
+
+
+def _wait_for_snapshot(process: _Process, run_dir: str, seconds: float = 30.0) -> bool:
+  """Waits until a new complete Reverb snapshot appears (the replay write has ended)."""
+  before = set(_complete_snapshots(run_dir))
+  deadline = time.monotonic() + seconds
+  while time.monotonic() < deadline and process.popen.poll() is None:
+    if set(_complete_snapshots(run_dir)) - before:
+      return True
+    time.sleep(0.001)
+  return False
+
+
+def _stat(run_dir: str, step: int):
+  stat = os.stat(os.path.join(_checkpoints_dir(run_dir), f'ckpt-{step}.pt'))
+  return stat.st_size, stat.st_mtime_ns
+
+
+def _damage(run_dir: str, kind: str) -> Optional[int]:
+  """Damages the run directory; returns the step of the truncated checkpoint, if any."""
+  directory = _checkpoints_dir(run_dir)
+  truncated = None
+  if kind in (_DAMAGES[0], _DAMAGES[2]):
+    steps = _steps(run_dir)
+    if steps:
+      truncated = steps[-1]
+      path = os.path.join(directory, f'ckpt-{truncated}.pt')
+      os.truncate(path, os.path.getsize(path) // 2)
+  if kind in (_DAMAGES[1], _DAMAGES[2]):
+    shutil.rmtree(os.path.join(directory, 'replay'), ignore_errors=True)
+  return truncated
+
+
+def _replay_pairing(process: _Process, collector: '_SidecarCollector') -> str:
+  """How one resume's replay went with its agent checkpoint.
+
+  'matched (step N)': the snapshot loaded is the one the agent checkpoint
+  names, written at the same actor step; 'refilled (warned)': the replay
+  started empty and the start said so; anything else is a failure.
+  """
+  if process.resumed_from is None:
+    return 'no resume'
+  sidecar = collector.sidecars.get(process.resumed_from) or {}
+  wanted = os.path.basename(str((sidecar.get('metadata') or {}).get('replay_checkpoint')))
+  warned = _REFILL_WARNING in process.output()
+  if process.replay_loaded is None:
+    return 'refilled (warned)' if warned else 'MISMATCH: empty, no warning'
+  step = collector.snapshot_steps().get(process.replay_loaded)
+  if process.replay_loaded == wanted and step == process.resumed_from and not warned:
+    return f'matched (step {step})'
+  return f'MISMATCH: replay of step {step}' + (' (warned)' if warned else '')
 
 
 def _wait_for_replay_write(process: _Process, run_dir: str, seconds: float = 30.0) -> bool:
@@ -287,18 +380,26 @@ def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
   print(f'Soak: {args.kills} SIGKILLs across one run of\n  {" ".join(command[1:])}\n',
         flush=True)
   start = time.monotonic()
+  truncated: Dict[int, Any] = {}  # Step -> the file's (size, mtime) after truncating it.
+  expected = None  # The step the next start must resume from.
   for number, target in enumerate(targets, start=1):
     # Past the target and past every checkpoint so far: this process has trained.
     floor = max([target] + _steps(run_dir))
-    process = _Process(command, os.path.join(log_dir, f'start-{number:02d}.log'))
+    aimed = bool(args.aimed_every) and number % args.aimed_every == 0
+    aim = ((_REVERB_WRITE, _GAP)[(number // args.aimed_every - 1) % 2] if aimed else None)
+    process = _Process(command, os.path.join(log_dir, f'start-{number:02d}.log'), run_dir,
+                       args.pause_between_writes if aim == _GAP else 0.0)
+    process.expected_resume = expected
     processes.append(process)
     if _wait_for_kill_point(process, run_dir, floor, collector, args.timeout) is None:
       print(f'start {number} ended (status {process.popen.returncode}) before its kill '
             f'point:\n{process.output()[-2000:]}', flush=True)
       break
-    aimed = bool(args.aimed_every) and number % args.aimed_every == 0
-    if aimed and _wait_for_replay_write(process, run_dir):
+    if aim == _REVERB_WRITE and _wait_for_replay_write(process, run_dir):
       time.sleep(rng.uniform(0.0, 0.02))
+    elif aim == _GAP and _wait_for_snapshot(process, run_dir):
+      # Reverb has finished (and dropped the older snapshot) well before this.
+      time.sleep(rng.uniform(0.1, 0.6) * args.pause_between_writes)
     else:
       time.sleep(rng.uniform(0.0, args.max_delay))
     collector.poll()
@@ -306,13 +407,26 @@ def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
     ended_first = process.popen.poll() is not None
     process.popen.send_signal(signal.SIGKILL)
     process.popen.wait()
-    kills.append({'kill': number, 'target': target, 'aimed': aimed,
-                  'newest_checkpoint': (_steps(run_dir) or [None])[-1],
-                  'phase': 'process ended first' if ended_first else _kill_phase(run_dir)})
-    print(f'kill {number:2d}{" (aimed)" if aimed else ""}: past step {target:6d}, newest checkpoint '
-          f'{kills[-1]["newest_checkpoint"]}, interrupted: {kills[-1]["phase"]}', flush=True)
+    collector.poll()
+    kill = {'kill': number, 'target': target, 'aim': aim,
+            'newest_checkpoint': (_steps(run_dir) or [None])[-1],
+            'phase': 'process ended first' if ended_first else _kill_phase(run_dir),
+            'damage': ''}
+    if rng.random() < args.damage_probability:
+      kill['damage'] = rng.choice(_DAMAGES)
+      step = _damage(run_dir, kill['damage'])
+      if step is not None:
+        truncated[step] = _stat(run_dir, step)
+    intact = [s for s in _steps(run_dir) if truncated.get(s) != _stat(run_dir, s)]
+    expected = intact[-1] if intact else None
+    kills.append(kill)
+    damaged = f'; damaged: {kill["damage"]}' if kill['damage'] else ''
+    print(f'kill {number:2d}{" (aimed)" if aim else ""}: past step {target:6d}, newest '
+          f'checkpoint {kill["newest_checkpoint"]}, interrupted: {kill["phase"]}'
+          f'{f"; aimed at: {aim}" if aim else ""}{damaged}', flush=True)
   else:
-    process = _Process(command, os.path.join(log_dir, 'final.log'))
+    process = _Process(command, os.path.join(log_dir, 'final.log'), run_dir)
+    process.expected_resume = expected
     processes.append(process)
     while process.popen.poll() is None:
       collector.poll()
@@ -324,7 +438,8 @@ def _soak(args: argparse.Namespace, run_dir: str, log_dir: str,
   if args.reference:
     reference_dir = os.path.join(os.path.dirname(run_dir), 'reference')
     start = time.monotonic()
-    process = _Process(_launcher_command(args, reference_dir), os.path.join(log_dir, 'reference.log'))
+    process = _Process(_launcher_command(args, reference_dir), os.path.join(log_dir, 'reference.log'),
+                       reference_dir)
     processes.append(process)
     process.popen.wait()
     wall = time.monotonic() - start
@@ -341,22 +456,35 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
   from rlkit.utils import checkpointing  # pylint: disable=g-import-not-at-top
   print('\nkill | aimed | newest ckpt | the kill interrupted             | next start resumed from | ok')
   print('-----+-------+-------------+----------------------------------+-------------------------+----')
-  succeeded, fell_back, previous = 0, 0, 0
+  succeeded, fell_back = 0, 0
+  pairings: Dict[str, int] = {}
+  pairing_rows = []
   for kill, after in zip(kills, processes[1:]):
     text = after.output()
     restored = after.resumed_from
-    # A resume succeeds if it restores a checkpoint no older than the one
-    # before and trains on (killed later, or finishing with status 0).
-    ok = (restored is not None and restored >= previous and
+    # A resume succeeds if it restores the newest undamaged checkpoint and
+    # trains on (killed later, or finishing with status 0).
+    ok = (restored is not None and restored == after.expected_resume and
           (after.popen.returncode in (0, -signal.SIGKILL)))
     succeeded += ok
     fell_back += 'Skipping checkpoint' in text
-    previous = restored if restored is not None else previous
-    print(f'{kill["kill"]:4d} | {"yes" if kill["aimed"] else "":5s} | {str(kill["newest_checkpoint"]):>11s} | {kill["phase"]:32s} | '
+    pairing = _replay_pairing(after, collector)
+    kind = pairing.split(':')[0].split(' ')[0]
+    pairings[kind] = pairings.get(kind, 0) + 1
+    pairing_rows.append((kill, after, pairing))
+    print(f'{kill["kill"]:4d} | {"yes" if kill["aim"] else "":5s} | '
+          f'{str(kill["newest_checkpoint"]):>11s} | {kill["phase"]:32s} | '
           f'{str(restored):>23s} | {"yes" if ok else "NO"}'
           f'{" (fell back)" if "Skipping checkpoint" in text else ""}')
     if not ok:
-      print(f'     | {(text.strip().splitlines() or ["(no output)"])[-1]}')
+      print(f'     | expected to resume from {after.expected_resume}; '
+            f'{(text.strip().splitlines() or ["(no output)"])[-1]}')
+  print('\nEach resume: what the kill aimed at, the damage done after it, the newest undamaged '
+        'agent checkpoint, the one restored, and the replay it loaded')
+  for kill, after, pairing in pairing_rows:
+    print(f'after kill {kill["kill"]:2d}: aimed at {kill["aim"] or "-":31s}  damage '
+          f'{kill["damage"] or "-":20s}  newest undamaged {str(after.expected_resume):>6s}  '
+          f'resumed from {str(after.resumed_from):>6s}  replay {pairing}')
 
   final = processes[-1]
   final_output = final.output()
@@ -377,9 +505,22 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
     phases[kill['phase']] = phases.get(kill['phase'], 0) + 1
 
   print()
-  print(f'Resumes succeeded:          {succeeded}/{len(kills)} ({fell_back} fell back to an '
-        f'older checkpoint with a warning)')
+  damages: Dict[str, int] = {}
+  for kill in kills:
+    if kill['damage']:
+      damages[kill['damage']] = damages.get(kill['damage'], 0) + 1
+  aims = [k['phase'] for k in kills if k['aim'] == _GAP]
+  print(f'Resumes succeeded:          {succeeded}/{len(kills)} (restored the newest undamaged '
+        f'agent checkpoint and trained on; {fell_back} skipped a truncated one with a warning)')
+  print(f'Replay and agent steps:     matched in {pairings.get("matched", 0)}/{len(kills)} '
+        f'resumes; refilled with a warning in {pairings.get("refilled", 0)}; mismatched in '
+        f'{pairings.get("MISMATCH", 0) + pairings.get("no", 0)}')
   print('Kills interrupted:          ' + ', '.join(f'{p}: {n}' for p, n in sorted(phases.items())))
+  print(f'Kills aimed at the gap:     {len(aims)}, '
+        f'{sum(p == "after Reverb, before agent file" for p in aims)} landed there '
+        f'(pause {args.pause_between_writes:g} s, test hook {_PAUSE_ENV})')
+  print('Damage between kills:       ' + (', '.join(f'{d}: {n}' for d, n in sorted(damages.items()))
+                                          or 'none'))
   print(f'Final start:                exit status {final.popen.returncode}, '
         f'{"finished the budget" if "Done:" in final_output else "did NOT finish"}')
   print(f'Final counts:               {counts["actor_steps"]} steps (budget {args.num_steps}), '
@@ -396,10 +537,16 @@ def _report(args: argparse.Namespace, run_dir: str, kills: List[Dict[str, Any]],
           f'{1e3 * max(write):.1f} ms ({len(write)} checkpoints)')
   print(f'Reverb checkpoint:          {replay["bytes"] / 1e6:.2f} MB for {replay["items"]} '
         f'items; {1e3 * replay["seconds"]:.0f} ms to write (final tables, median of 3)')
-  logged_items = sum(_items_per_episode(int(row['episode_length'])) for row in rows)
+  refills = [p.resumed_from for p in processes if p.resumed_from is not None and
+             p.replay_loaded is None]
+  since = refills[-1] if refills else 0
+  logged_items = sum(_items_per_episode(int(row['episode_length'])) for row in rows
+                     if int(row['actor_steps']) > since)
   print(f'Replay restored:            {replay["inserted"]} items inserted over the run, '
-        f'{logged_items} from the logged episodes ({replay["inserted"] - logged_items:+d} '
-        f'from steps redone after a kill between the Reverb and agent writes)')
+        f'{logged_items} from the logged episodes ('
+        + (f'both since the replay was last refilled, at step {since}; ' if refills else '')
+        + f'{replay["inserted"] - logged_items:+d}: inserted while a snapshot was being '
+        f'written, then again after a resume from it)')
   if resume_seconds:
     print(f'Start to training again:    median {statistics.median(resume_seconds):.1f} s, max '
           f'{max(resume_seconds):.1f} s (imports, Reverb restore, checkpoint load)')
@@ -434,6 +581,16 @@ def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
   add('--aimed_every', type=int, default=2,
       help='Every this-many-th kill is aimed at a checkpoint write: it comes a random '
       '0..20 ms after a Reverb checkpoint directory appears (0: none aimed).')
+  add('--pause_between_writes', type=float, default=1.0,
+      help='Seconds the starts killed in the gap between the replay and agent writes hold '
+      'that gap open (the test hook RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES).')
+  add('--damage_probability', type=float, default=0.4,
+      help='After each kill, the chance that the run directory is damaged: the newest '
+      'ckpt-*.pt truncated, checkpoints/replay/ deleted, or both.')
+  add('--smoke', action='store_true',
+      help='A tiny soak that checks the script runs (2 kills, 3000 steps, no reference, '
+      'every kill aimed and followed by damage).')
+  add('--nosmoke', dest='smoke', action='store_false', help=argparse.SUPPRESS)
   add('--work_dir', default=None,
       help="Holds run/ (the run directory) and logs/ (each start's output); default: a "
       'new temporary directory, removed at the end unless --keep.')
@@ -442,15 +599,25 @@ def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
   add('--timeout', type=float, default=600.0,
       help='Seconds a process may take to reach its kill point or the end.')
   args = parser.parse_args(argv)
+  if args.smoke:
+    args.kills, args.num_steps, args.reference, args.aimed_every = 2, 3000, False, 1
+    args.eval_every, args.eval_episodes, args.final_episodes = 0, 2, 2
+    args.damage_probability = 1.0
   lower_bounds = {'kills': 0, 'num_steps': 1, 'checkpoint_every_steps': 1, 'eval_every': 0,
                   'eval_episodes': 1, 'final_episodes': 1, 'seed': 0, 'max_delay': 0.0,
-                  'aimed_every': 0, 'timeout': 1.0}
+                  'aimed_every': 0, 'timeout': 1.0, 'pause_between_writes': 0.0,
+                  'damage_probability': 0.0}
   for name, low in lower_bounds.items():
     value = getattr(args, name)
     if not (value >= low and math.isfinite(value)):
       parser.error(f'--{name} must be >= {low}, got {value}.')
   if args.kills and args.num_steps < 2:
     parser.error(f'--num_steps={args.num_steps} leaves no step to kill at; use >= 2.')
+  if args.damage_probability > 1:
+    parser.error(f'--damage_probability must be <= 1, got {args.damage_probability}.')
+  if args.aimed_every and not args.pause_between_writes:
+    parser.error('--pause_between_writes=0 leaves no gap for the kills aimed between the '
+                 'replay and agent writes; give it > 0 or --aimed_every=0.')
   if not math.isfinite(args.threshold):
     parser.error(f'--threshold must be a finite number, got {args.threshold}.')
   if args.work_dir and os.path.exists(args.work_dir) and os.listdir(args.work_dir):

@@ -155,3 +155,54 @@ def test_known_environments():
                        'gridworld:random_goal']
   assert 'gym:CartPole-v1' in names
   assert factory.known_environments(include_gym=False) == names[:3]
+
+
+def test_unknown_gridworld_keyword_lists_every_accepted_one():
+  with pytest.raises(TypeError) as info:
+    factory.make_environment('gridworld:simple', foo=1)
+  message = str(info.value)
+  assert 'foo' in message and "'gridworld:simple'" in message
+  for accepted in ('seed', 'observation_type', 'render_mode', 'max_episode_length',
+                   'single_precision', 'one_hot_observations', 'discount',
+                   'penalty_for_walls', 'randomize_goals'):
+    assert accepted in message, accepted
+  with pytest.raises(TypeError, match='Did you mean discount?'):
+    factory.make_environment('gridworld:simple', discont=0.5)
+
+
+def _importable(module):
+  try:
+    __import__(module)
+    return True
+  except ImportError:
+    return False
+
+
+@pytest.mark.skipif(_importable('Box2D'), reason='Box2D is installed here')
+@pytest.mark.parametrize('env_id', ['CarRacing-v3', 'LunarLander-v3'])
+def test_a_registered_id_without_its_extra_names_the_install_command(env_id):
+  with pytest.raises(ValueError) as info:
+    factory.make_environment(f'gym:{env_id}')
+  message = str(info.value)
+  assert f"'gym:{env_id}'" in message and 'Box2D' in message
+  assert 'pip install "gymnasium[box2d]"' in message
+  assert 'Unknown' not in message and 'Close matches' not in message
+
+
+@pytest.mark.skipif(_importable('ale_py'), reason='ale-py is installed here')
+def test_an_atari_id_without_ale_py_names_the_package():
+  with pytest.raises(ValueError, match='ale-py.*gymnasium\\[atari\\]'):
+    factory.make_environment('gym:ALE/Pong-v5')
+
+
+def test_a_registered_id_missing_an_unknown_module_names_it():
+  import gymnasium  # pylint: disable=g-import-not-at-top
+  gymnasium.register('RlkitTestMissingModule-v0',
+                     entry_point='rlkit_no_such_module.envs:Env')
+  try:
+    with pytest.raises(ValueError) as info:
+      factory.make_environment('gym:RlkitTestMissingModule-v0')
+  finally:
+    del gymnasium.registry['RlkitTestMissingModule-v0']
+  message = str(info.value)
+  assert "the module 'rlkit_no_such_module'" in message and 'registered' in message

@@ -6,10 +6,12 @@ use a consistent agent/replay pair and say what they lost.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -133,3 +135,40 @@ def test_an_intact_resume_keeps_the_replay(copy_of):
   assert result.returncode == 0, result.stderr[-2000:]
   assert 'replay starts empty' not in result.stdout + result.stderr
   assert not os.path.exists(copy_of / 'checkpoints' / run_checkpoints.STALE_REPLAY_DIR)
+
+
+def test_a_checkpoint_without_sidecar_does_not_guess_its_replay(tmp_path):
+  snapshot = tmp_path / run_checkpoints.REPLAY_DIR / '2026-01-01T00:00:00'
+  snapshot.mkdir(parents=True)
+  (snapshot / 'DONE').write_text('')
+  message = run_checkpoints.align_replay(str(tmp_path), None, checkpoint_replay=True)
+  assert 'no sidecar' in message and 'starts empty' in message
+  assert not os.listdir(tmp_path / run_checkpoints.REPLAY_DIR)
+  assert os.listdir(tmp_path / run_checkpoints.STALE_REPLAY_DIR) == [snapshot.name]
+  assert run_checkpoints.align_replay(str(tmp_path / 'none'), None, True) is None
+
+
+class _TimedReplay:
+  """A replay server stand-in that records when its checkpoint was written."""
+
+  def __init__(self, directory):
+    self.directory, self.written = directory, None
+
+  def checkpoint(self):
+    path = os.path.join(self.directory, 'snapshot')
+    os.makedirs(path)
+    self.written = time.monotonic()
+    return path
+
+
+def test_the_pause_hook_holds_the_gap_between_replay_and_agent_writes(tmp_path, monkeypatch):
+  checkpointer = run_checkpoints.RunCheckpointer(str(tmp_path), keep=1)
+  replay = _TimedReplay(str(tmp_path / 'replay'))
+  monkeypatch.setenv(run_checkpoints.PAUSE_ENV, '0.3')
+  path = checkpointer.save({'x': 1}, 5, {'actor_steps': 5}, replay)
+  assert time.monotonic() - replay.written >= 0.3
+  with open(path[:-3] + '.json') as f:
+    assert json.load(f)['metadata']['replay_checkpoint'].endswith('snapshot')
+  monkeypatch.setenv(run_checkpoints.PAUSE_ENV, 'soon')
+  with pytest.raises(ValueError, match="RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES='soon'"):
+    checkpointer.save({'x': 1}, 6, {'actor_steps': 6}, replay)

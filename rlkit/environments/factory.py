@@ -32,6 +32,9 @@ DM_CONTROL_PREFIX = 'dm_control'
 BSUITE_PREFIX = 'bsuite'
 PREFIXES = (GRIDWORLD_PREFIX, GYM_PREFIX, DM_CONTROL_PREFIX, BSUITE_PREFIX)
 _GRIDWORLD_KWARGS = ('discount', 'penalty_for_walls', 'randomize_goals')
+# make_environment's own keyword arguments, for every environment but as noted.
+_COMMON_KWARGS = ('seed', 'render_mode', 'max_episode_length', 'single_precision',
+                  'one_hot_observations')
 _DM_CONTROL_KWARGS = ('task_kwargs', 'environment_kwargs', 'visualize_reward',
                       'concatenate_observations', 'observation_names',
                       'render_height', 'render_width', 'camera_id')
@@ -104,11 +107,7 @@ def _make_gridworld(task: str, name: str, seed: Optional[int],
     raise ValueError(
         f"GridWorld renders only RGB arrays: render_mode must be None or "
         f"'rgb_array', got {render_mode!r}.")
-  unknown = sorted(set(kwargs) - set(_GRIDWORLD_KWARGS))
-  if unknown:
-    raise TypeError(
-        f'Unexpected keyword arguments {unknown} for {name!r}; gridworld '
-        f'environments accept {", ".join(_GRIDWORLD_KWARGS)}.')
+  _check_kwargs(kwargs, ('observation_type',) + _GRIDWORLD_KWARGS, name, 'gridworld')
   if observation_type is not None:
     kwargs['observation_type'] = observation_type
   if max_episode_length is not None:
@@ -132,7 +131,12 @@ def _make_gym(env_id: str, name: str, seed: Optional[int],
     kwargs['max_episode_steps'] = max_episode_length
   try:
     env = gymnasium.make(env_id, render_mode=render_mode, **kwargs)
-  except gymnasium.error.Error as error:
+  except (gymnasium.error.Error, ImportError) as error:
+    missing = gym_adapter.missing_dependency_message(env_id, error)
+    if missing is not None:
+      raise ValueError(f'{name!r}: {missing}') from error
+    if isinstance(error, ImportError):
+      raise
     close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=5,
                                       cutoff=0.6)
     hint = (f' Close matches: {", ".join(GYM_PREFIX + ":" + c for c in close)}.'
@@ -147,11 +151,20 @@ def _make_gym(env_id: str, name: str, seed: Optional[int],
     raise
 
 
-def _check_kwargs(kwargs: dict, allowed: tuple, name: str, family: str) -> None:
-  unknown = sorted(set(kwargs) - set(allowed))
+def _check_kwargs(kwargs: dict, own: tuple, name: str, family: str) -> None:
+  """TypeError naming the unknown keyword arguments and every accepted one.
+
+  `own` are the family's keyword arguments (those in `kwargs` are the ones
+  make_environment does not take itself); `_COMMON_KWARGS` apply to all.
+  """
+  accepted = _COMMON_KWARGS + own
+  unknown = sorted(set(kwargs) - set(own))
   if unknown:
-    raise TypeError(f'Unexpected keyword arguments {unknown} for {name!r}; {family} '
-                    f'environments accept {", ".join(allowed)}.')
+    close = sorted({c for u in unknown for c in difflib.get_close_matches(u, accepted, n=1)})
+    hint = f' Did you mean {", ".join(close)}?' if close else ''
+    raise TypeError(f'Unexpected keyword argument{"s" if len(unknown) > 1 else ""} '
+                    f'{", ".join(unknown)} for {name!r}; {family} environments accept '
+                    f'{", ".join(accepted)}.{hint}')
 
 
 def _make_dm_control(task: str, name: str, seed: Optional[int],

@@ -357,3 +357,50 @@ class GymnasiumEnvironment(dm_env.Environment):
 
 
 GymWrapper = GymnasiumEnvironment
+
+
+# Gymnasium's own environment families and the pip extra each needs.
+_EXTRAS = {
+    'gymnasium.envs.box2d': ('Box2D', 'pip install swig && pip install "gymnasium[box2d]"'),
+    'gymnasium.envs.mujoco': ('MuJoCo', 'pip install "gymnasium[mujoco]"'),
+    'gymnasium.envs.toy_text': ('pygame', 'pip install "gymnasium[toy-text]"'),
+    'gymnasium.envs.classic_control': ('pygame', 'pip install "gymnasium[classic-control]"'),
+    'gymnasium.envs.phys2d': ('JAX', 'pip install "gymnasium[jax]"'),
+    'gymnasium.envs.tabular': ('JAX', 'pip install "gymnasium[jax]"'),
+}
+_NAMESPACE_PACKAGES = {
+    'ALE': ('ale-py', 'pip install "gymnasium[atari]", then `import ale_py` and '
+                      '`gymnasium.register_envs(ale_py)` before making the environment'),
+}
+
+
+def missing_dependency_message(env_id: str, error: BaseException) -> Optional[str]:
+  """What to install for `env_id`, whose `gymnasium.make` raised `error`; None if unrelated.
+
+  For an id that is registered but whose extra is missing (e.g. 'CarRacing-v3'
+  without Box2D), or an unregistered namespace a known package provides
+  (e.g. 'ALE/Pong-v5' without ale-py).
+  """
+  if isinstance(error, gymnasium.error.NamespaceNotFound):
+    namespace = env_id.split('/', 1)[0] if '/' in env_id else None
+    if namespace in _NAMESPACE_PACKAGES:
+      package, how = _NAMESPACE_PACKAGES[namespace]
+      return (f'gymnasium environment {env_id!r} needs the package {package}, which is not '
+              f'installed or not registered: {how}.')
+    return None
+  if not isinstance(error, (gymnasium.error.DependencyNotInstalled, ImportError)):
+    return None
+  try:
+    entry_point = gymnasium.spec(env_id).entry_point
+  except gymnasium.error.Error:
+    return None
+  module = entry_point.split(':', 1)[0] if isinstance(entry_point, str) else ''
+  missing = getattr(error, 'name', None)
+  for prefix, (package, how) in _EXTRAS.items():
+    if module == prefix or module.startswith(prefix + '.'):
+      return (f'gymnasium environment {env_id!r} is registered but needs {package}, which '
+              f'is not installed: {how}.')
+  what = f'the module {missing!r}' if missing else 'a package'
+  return (f'gymnasium environment {env_id!r} is registered (entry point {module or entry_point!r}) '
+          f'but needs {what}, which is not installed: install the package that provides it '
+          f'(gymnasium says: {error}).')

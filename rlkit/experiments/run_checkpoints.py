@@ -10,13 +10,22 @@ first; the agent checkpoint then records which replay snapshot belongs to it.
 On resume the newest loadable agent checkpoint is used, and the replay only
 if Reverb's snapshot is that checkpoint's own. When it is not (a kill between
 the two writes, a damaged newest agent checkpoint, a deleted replay
-directory), newer snapshots are moved aside to `checkpoints/replay-stale/`
-and the replay is refilled from scratch, with a warning saying so: Reverb
-restores only the newest snapshot of a directory, and keeps one.
+directory, an agent checkpoint without its sidecar), the other snapshots are
+moved aside to `checkpoints/replay-stale/` and the replay is refilled from
+scratch, with a warning saying so: Reverb restores only the newest snapshot
+of a directory, and keeps one.
+
+Test hook: with the environment variable
+`RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES=<seconds>` set, `save` sleeps that
+long after the replay is written and before the agent checkpoint is, so that
+a test can kill a run in that gap (benchmarks/soak_resume.py does). Unset (the
+default) it costs nothing; never set it outside tests.
 """
 
+import math
 import os
 import shutil
+import time
 import warnings
 from typing import Any, Dict, Mapping, Optional
 
@@ -25,10 +34,25 @@ from rlkit.utils import checkpointing
 CHECKPOINT_FORMAT = 2
 REPLAY_DIR = 'replay'
 STALE_REPLAY_DIR = 'replay-stale'
+PAUSE_ENV = 'RLKIT_TEST_PAUSE_BETWEEN_CHECKPOINT_WRITES'
 
 
 class ReplayWarning(RuntimeWarning):
   """The replay could not be restored with the agent's checkpoint."""
+
+
+def pause_between_writes() -> float:
+  """Seconds of the test hook's pause (see the module docstring); 0 when unset."""
+  text = os.environ.get(PAUSE_ENV, '').strip()
+  if not text:
+    return 0.0
+  try:
+    seconds = float(text)
+  except ValueError:
+    seconds = float('nan')
+  if not (math.isfinite(seconds) and seconds >= 0):
+    raise ValueError(f'{PAUSE_ENV}={text!r}: expected a number of seconds >= 0.')
+  return seconds
 
 
 def replay_dir(checkpoints_dir: str) -> str:
@@ -58,8 +82,17 @@ def align_replay(checkpoints_dir: str, metadata: Optional[Mapping[str, Any]],
   if not checkpoint_replay:
     return None
   directory = replay_dir(checkpoints_dir)
-  wanted = snapshot_name((metadata or {}).get('replay_checkpoint'))
-  step = (metadata or {}).get('actor_steps')
+  if metadata is None:
+    # No sidecar (a kill between the agent file and its sidecar): which
+    # snapshot is this checkpoint's own cannot be told, so none is used.
+    if not os.path.isdir(directory) or not os.listdir(directory):
+      return None
+    stale = _move_aside(checkpoints_dir, keep=None)
+    return (f'the restored checkpoint has no sidecar naming its replay snapshot; the '
+            f'snapshots were moved to {stale}. The replay starts empty and refills before '
+            f'learning resumes.')
+  wanted = snapshot_name(metadata.get('replay_checkpoint'))
+  step = metadata.get('actor_steps')
   if wanted is None:
     return None
   if not os.path.isdir(directory):
@@ -68,19 +101,26 @@ def align_replay(checkpoints_dir: str, metadata: Optional[Mapping[str, Any]],
   snapshots = replay_snapshots(directory)
   if snapshots and snapshots[-1] == wanted:
     return None
-  stale = os.path.join(checkpoints_dir, STALE_REPLAY_DIR)
-  os.makedirs(stale, exist_ok=True)
-  for name in os.listdir(directory):
-    if name != wanted:
-      target = os.path.join(stale, name)
-      if os.path.exists(target):
-        shutil.rmtree(target, ignore_errors=True)
-      shutil.move(os.path.join(directory, name), target)
+  stale = _move_aside(checkpoints_dir, keep=wanted)
   if wanted in snapshots:
     return None
   return (f'the replay snapshot of the checkpoint at {step} actor steps ({wanted}) is gone '
           f'(Reverb keeps only its newest); newer snapshots were moved to {stale}. The replay '
           f'starts empty and refills before learning resumes.')
+
+
+def _move_aside(checkpoints_dir: str, keep: Optional[str]) -> str:
+  """Moves every entry of `replay/` but `keep` to `replay-stale/`; returns that directory."""
+  directory = replay_dir(checkpoints_dir)
+  stale = os.path.join(checkpoints_dir, STALE_REPLAY_DIR)
+  os.makedirs(stale, exist_ok=True)
+  for name in os.listdir(directory):
+    if name != keep:
+      target = os.path.join(stale, name)
+      if os.path.exists(target):
+        shutil.rmtree(target, ignore_errors=True)
+      shutil.move(os.path.join(directory, name), target)
+  return stale
 
 
 class RunCheckpointer:
@@ -118,6 +158,10 @@ class RunCheckpointer:
            replay_server: Any = None) -> str:
     """Checkpoints the replay (when given), then the state naming that snapshot."""
     metadata = dict(metadata)
-    metadata['replay_checkpoint'] = (
-        replay_server.checkpoint() if replay_server is not None else None)
+    pause = pause_between_writes()
+    metadata['replay_checkpoint'] = None
+    if replay_server is not None:
+      metadata['replay_checkpoint'] = replay_server.checkpoint()
+      if pause:
+        time.sleep(pause)
     return self._checkpointer.save(state, step, metadata=metadata)

@@ -1,0 +1,76 @@
+"""experiments/run_bsuite.py as a subprocess: a two-id sweep with tiny budgets, and its usage errors."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_DQN = ['--min_replay_size=50', '--batch_size=16', '--hidden_sizes=16', '--eval_episodes=2',
+            '--noplots', '--notensorboard', '--norandom_baseline']
+
+
+def _run(*args, timeout=180):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
+  return subprocess.run([sys.executable, '-m', 'experiments.run_bsuite', *args], cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _is_png(path) -> bool:
+  with open(path, 'rb') as f:
+    return f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_sweep_writes_bsuite_logs_one_run_per_id_and_the_scores(tmp_path):
+  sweep = tmp_path / 'sweep'
+  result = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=25',
+                f'--run_dir={sweep}', *TINY_DQN)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert sorted(os.listdir(sweep / 'bsuite')) == [
+      'bsuite_id_-_bandit-0.csv', 'bsuite_id_-_catch-0.csv', 'completed.txt']
+  with open(sweep / 'bsuite' / 'bsuite_id_-_catch-0.csv', newline='') as f:
+    episodes = [int(row['episode']) for row in csv.DictReader(f)]
+  assert episodes[-1] == 25
+  for run in ('catch_0', 'bandit_0'):
+    assert (sweep / run / 'run.json').exists()
+    with open(sweep / run / 'logs' / 'train.csv', newline='') as f:
+      assert int(list(csv.DictReader(f))[-1]['actor_episodes']) == 25
+  assert '--env=bsuite:bandit/0' in (sweep / 'bandit_0' / 'flags.txt').read_text()
+  table = (sweep / 'bsuite_scores.md').read_text()
+  rows = [line for line in table.splitlines()[2:] if line.startswith('| ')]
+  assert [row.split('|')[1].strip() for row in rows] == ['bandit', 'catch']
+  assert '| catch/0 (25) |' in table and 'no (partial)' in table
+  for row in rows:
+    assert 0.0 <= float(row.split('|')[2]) <= 1.0
+  assert table in result.stdout
+  for plot in ('bsuite_radar.png', 'bsuite_bars.png'):
+    path = sweep / plot
+    if path.exists():
+      assert _is_png(path)
+    else:
+      assert f'warning: no {plot[:-4]} plot' in result.stdout
+  assert (sweep / 'bsuite_radar.png').exists()
+
+  again = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=25',
+               f'--run_dir={sweep}', *TINY_DQN)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert again.stdout.count('completed earlier; skipped.') == 2
+  assert '| catch/0 (25) |' in again.stdout
+
+
+@pytest.mark.parametrize('args, named', [
+    ([], '--bsuite_ids or --bsuite_subset'),
+    (['--bsuite_ids=catch/0', '--bsuite_subset=basic'], '--bsuite_ids or --bsuite_subset'),
+    (['--bsuite_ids=catch/99'], 'catch/99'),
+    (['--bsuite_subset=basics'], 'basics'),
+    (['--bsuite_ids=catch/0', '--env=gym:CartPole-v1'], '--env'),
+    (['--bsuite_ids=catch/0', '--agent=sac'], '--agent=sac on bsuite:catch/0: sac needs'),
+    (['--agent=nope'], '--agent=nope'),
+    (['--bsuite_ids=catch/0', '--max_episodes_per_id=0'], 'max_episodes_per_id'),
+])
+def test_usage_errors_exit_2_naming_the_value(tmp_path, args, named):
+  result = _run(f'--run_dir={tmp_path / "sweep"}', *args, timeout=120)
+  assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+  assert 'run_bsuite.py: error:' in result.stderr and named in result.stderr, result.stderr

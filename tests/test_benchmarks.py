@@ -353,3 +353,26 @@ def test_soak_resume_cleans_up_after_a_timeout(tmp_path, monkeypatch, capsys):
   assert 'Soak: 1 SIGKILLs across one run of' in capsys.readouterr().out
   assert not os.listdir(tmp_path)
   assert not _processes_mentioning(str(tmp_path))
+
+
+def test_startup_smoke(capsys):
+  from benchmarks import startup  # pylint: disable=g-import-not-at-top
+  startup.main(['--smoke', '--timeout=240'])
+  output = capsys.readouterr().out
+  _positive(_line(r'^python -c "import reverb, torch": (\S+) s$', output).group(1))
+  row = _line(r'^run_dqn\s+(\S+)\s+(\S+)x\s+(\S+)\s+(\S+)\s+(\S+) (OK|ABOVE TARGET)\s+(\S+) '
+              r'(OK|ABOVE TARGET)$', output)
+  first, shutdown, total = (_positive(row.group(i)) for i in (1, 3, 4))
+  assert first + shutdown <= total
+  assert _positive(row.group(5)) < total and _positive(row.group(7)) < total
+  assert 'Targets: a bad flag and a bad environment rejected (exit 2) in under 1 s.' in output
+  if row.group(8) == 'ABOVE TARGET':
+    _line(r'^Imports before run_dqn rejects --env=gym:NoSuchEnv-v0 \(python -X importtime', output)
+
+
+def test_startup_rejects_an_unknown_launcher(capsys):
+  from benchmarks import startup  # pylint: disable=g-import-not-at-top
+  with pytest.raises(SystemExit) as exit_info:
+    startup.main(['--launchers=dqn,nope'])
+  assert exit_info.value.code == 2
+  assert 'no launcher for nope' in capsys.readouterr().err

@@ -132,6 +132,23 @@ def experiment_for(bsuite_id: str, config, results_dir: str, run_dir: str, resum
                              checkpointing=checkpointing)
 
 
+def check_supported(agent: str, config, ids: Sequence[str]) -> None:
+  """Every id's spec is one the agent acts in, checked before the first id trains."""
+  from rlkit import specs  # pylint: disable=g-import-not-at-top
+  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+  builder = registry.make_builder(agent, config)
+  for bsuite_id in ids:
+    environment = factory.make_environment(f'bsuite:{bsuite_id}', seed=FLAGS.seed)
+    try:
+      spec = specs.make_environment_spec(environment)
+    finally:
+      environment.close()
+    unsupported = builder.supports(spec)
+    if unsupported:
+      raise launcher.UsageError(f'--agent={agent} on bsuite:{bsuite_id}: {unsupported}')
+
+
 def run_sweep(agent: str, config) -> Optional[str]:
   """Runs every id not yet completed; returns the sweep directory, or None if interrupted."""
   ids = selected_ids()
@@ -140,11 +157,11 @@ def run_sweep(agent: str, config) -> Optional[str]:
   if FLAGS.num_envs > 1:
     raise launcher.UsageError(f'--num_envs={FLAGS.num_envs}: bsuite logs one environment per '
                               f'id; use --num_envs=1.')
+  check_supported(agent, config, ids)
   sweep_dir = sweep_directory(agent)
   results_dir = os.path.join(sweep_dir, RESULTS_SUBDIR)
   os.makedirs(results_dir, exist_ok=True)
   done = completed_ids(results_dir)
-  from rlkit.agents import builders  # pylint: disable=g-import-not-at-top
   from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
   print(f'bsuite sweep of {agent}: {len(ids)} ids -> {sweep_dir}', flush=True)
   for index, bsuite_id in enumerate(ids, 1):
@@ -154,10 +171,7 @@ def run_sweep(agent: str, config) -> Optional[str]:
     print(f'[{index}/{len(ids)}] {bsuite_id}: {episodes_of(bsuite_id)} episodes', flush=True)
     run_dir = os.path.join(sweep_dir, id_directory(bsuite_id))
     experiment = experiment_for(bsuite_id, config, results_dir, run_dir, resume=False)
-    try:
-      result = run_experiment.run_experiment(experiment)
-    except builders.UnsupportedSpecError as e:
-      raise launcher.UsageError(f'--agent={agent} on bsuite:{bsuite_id}: {e}') from e
+    result = run_experiment.run_experiment(experiment)
     if result.interrupted:
       print(f'Interrupted during {bsuite_id}; run the same command with --run_dir={sweep_dir} '
             f'to run it and the rest (completed ids are skipped).', flush=True)

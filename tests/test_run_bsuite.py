@@ -25,23 +25,23 @@ def _is_png(path) -> bool:
 
 def test_sweep_writes_bsuite_logs_one_run_per_id_and_the_scores(tmp_path):
   sweep = tmp_path / 'sweep'
-  result = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=25',
+  result = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=20',
                 f'--run_dir={sweep}', *TINY_DQN)
   assert result.returncode == 0, result.stderr[-3000:]
   assert sorted(os.listdir(sweep / 'bsuite')) == [
       'bsuite_id_-_bandit-0.csv', 'bsuite_id_-_catch-0.csv', 'completed.txt']
   with open(sweep / 'bsuite' / 'bsuite_id_-_catch-0.csv', newline='') as f:
     episodes = [int(row['episode']) for row in csv.DictReader(f)]
-  assert episodes[-1] == 25
+  assert episodes[-1] == 20
   for run in ('catch_0', 'bandit_0'):
     assert (sweep / run / 'run.json').exists()
     with open(sweep / run / 'logs' / 'train.csv', newline='') as f:
-      assert int(list(csv.DictReader(f))[-1]['actor_episodes']) == 25
+      assert int(list(csv.DictReader(f))[-1]['actor_episodes']) == 20
   assert '--env=bsuite:bandit/0' in (sweep / 'bandit_0' / 'flags.txt').read_text()
   table = (sweep / 'bsuite_scores.md').read_text()
   rows = [line for line in table.splitlines()[2:] if line.startswith('| ')]
   assert [row.split('|')[1].strip() for row in rows] == ['bandit', 'catch']
-  assert '| catch/0 (25) |' in table and 'no (partial)' in table
+  assert '| catch/0 (20) |' in table and 'no (partial)' in table
   for row in rows:
     assert 0.0 <= float(row.split('|')[2]) <= 1.0
   assert table in result.stdout
@@ -53,11 +53,11 @@ def test_sweep_writes_bsuite_logs_one_run_per_id_and_the_scores(tmp_path):
       assert f'warning: no {plot[:-4]} plot' in result.stdout
   assert (sweep / 'bsuite_radar.png').exists()
 
-  again = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=25',
+  again = _run('--bsuite_ids=catch/0,bandit/0', '--max_episodes_per_id=20',
                f'--run_dir={sweep}', *TINY_DQN)
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stdout.count('completed earlier; skipped.') == 2
-  assert '| catch/0 (25) |' in again.stdout
+  assert '| catch/0 (20) |' in again.stdout
 
 
 @pytest.mark.parametrize('args, named', [

@@ -74,3 +74,29 @@ def test_usage_errors_exit_2_naming_the_value(tmp_path, args, named):
   result = _run(f'--run_dir={tmp_path / "sweep"}', *args, timeout=120)
   assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
   assert 'run_bsuite.py: error:' in result.stderr and named in result.stderr, result.stderr
+
+
+def test_report_scores_every_basic_experiment_under_pandas_2(tmp_path):
+  """bsuite's scorers as installed (deep_sea's uses Series.append, gone in pandas 2)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import behaviour_suite  # pylint: disable=g-import-not-at-top
+  from rlkit.utils import bsuite_report  # pylint: disable=g-import-not-at-top
+  results = tmp_path / 'bsuite'
+  rng = np.random.default_rng(0)
+  ids = ('bandit/0', 'catch/0', 'deep_sea/0', 'memory_len/0')
+  for bsuite_id in ids:
+    environment = behaviour_suite.load(bsuite_id, results_dir=str(results))
+    num_actions = environment.action_spec().num_values
+    for _ in range(12):
+      timestep = environment.reset()
+      while not timestep.last():
+        timestep = environment.step(int(rng.integers(num_actions)))
+    environment.close()
+  report = bsuite_report.write_report(str(results), str(tmp_path))
+  assert sorted(report.scores) == sorted(i.partition('/')[0] for i in ids)
+  assert all(0.0 <= score <= 1.0 for score in report.scores.values())
+  assert report.episodes == {bsuite_id: 12 for bsuite_id in ids}
+  assert not any(report.finished.values())
+  assert '| deep_sea | ' in (tmp_path / 'bsuite_scores.md').read_text()
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  assert not hasattr(pd.Series, 'append')  # the shim is gone again

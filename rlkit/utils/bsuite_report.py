@@ -10,11 +10,12 @@ scored on fewer episodes than it prescribes is partial (the table's
 'finished' column), and the table says how many episodes each id ran.
 """
 
+import contextlib
 import dataclasses
 import logging
 import os
 import warnings
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Iterator, Mapping, Optional
 
 # bsuite's own reference DQN (bsuite.baselines), scored by bsuite's analysis on this
 # project's machines with bsuite's full episode budgets, one seed per experiment (the
@@ -52,7 +53,7 @@ def write_report(results_dir: str, output_dir: str,
   from bsuite.experiments import summary_analysis  # pylint: disable=g-import-not-at-top
   published = REFERENCE_DQN if published is None else published
   df, sweep_vars = _load(results_dir)
-  with warnings.catch_warnings():
+  with warnings.catch_warnings(), _series_append():
     warnings.simplefilter('ignore', FutureWarning)  # bsuite's groupby under pandas 2
     summary = summary_analysis.bsuite_score(df, sweep_vars)
   finished = {str(k): bool(v) for k, v in
@@ -93,6 +94,20 @@ def write_report(results_dir: str, output_dir: str,
   finally:
     font_logger.setLevel(level)
   return BsuiteReport(scores=scores, episodes=episodes, finished=finished, table_path=table_path, plots=plots)
+
+
+@contextlib.contextmanager
+def _series_append() -> Iterator[None]:
+  """`pandas.Series.append` (removed in pandas 2) while bsuite scores: deep_sea's scorer uses it."""
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  if hasattr(pd.Series, 'append'):
+    yield
+    return
+  pd.Series.append = lambda self, other: pd.concat([self, other])
+  try:
+    yield
+  finally:
+    del pd.Series.append
 
 
 def _save(figure: Any, path: str) -> str:

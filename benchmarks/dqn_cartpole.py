@@ -20,7 +20,6 @@ threshold. Each (framework, seed) runs in its own subprocess, one at a time,
 with `--torch_threads` torch threads.
 """
 
-import argparse
 import json
 import math
 import os
@@ -28,7 +27,12 @@ import statistics
 import subprocess
 import sys
 import time
+import types
 from typing import Any, Dict, List, Optional
+
+from absl import flags
+
+from benchmarks import bench_flags
 
 ENV_ID = 'CartPole-v1'
 EVAL_SEED_OFFSET = 10_000
@@ -181,7 +185,7 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
   return {'history': history, 'train_seconds': total, 'steps': num_steps}
 
 
-def _worker(args: argparse.Namespace) -> None:
+def _worker(args: types.SimpleNamespace) -> None:
   import torch  # pylint: disable=g-import-not-at-top
   torch.set_num_threads(args.torch_threads)
   if args.worker == 'rlkit':
@@ -237,63 +241,59 @@ def _fmt(value: Optional[float], digits: int = 1) -> str:
   return '-' if value is None else f'{value:.{digits}f}'
 
 
-def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
+FLAGS = flags.FlagValues()
+flags.DEFINE_string('seeds', None, 'Comma-separated seeds to run (default: 0..4, or 0,1 '
+                    'with --quick).', flag_values=FLAGS)
+flags.DEFINE_bool('quick', False, 'Two seeds, 20k steps, evaluation every 2500 steps with 10 '
+                  'episodes: a smoke run of a few minutes.', flag_values=FLAGS)
+flags.DEFINE_string('frameworks', 'rlkit,sb3', 'Comma-separated: which of rlkit, sb3 to run.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('rlkit_steps', 30_000, 'rlkit training steps (its epsilon decays over '
+                     'the first 10%).', flag_values=FLAGS)
+flags.DEFINE_integer('sb3_steps', 50_000, 'SB3 training steps (rl-zoo: 50000).',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('eval_every', 2500, 'Environment steps between evaluations.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('eval_episodes', 20, 'Greedy episodes per evaluation.', flag_values=FLAGS)
+flags.DEFINE_float('threshold', 475.0, 'Mean evaluation return that counts as solved.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads for both.', flag_values=FLAGS)
+flags.DEFINE_string('rlkit_config', None, 'JSON object of DQNConfig overrides for rlkit (for '
+                    'experiments; the reported comparison uses the defaults).',
+                    flag_values=FLAGS)
+flags.DEFINE_string('output', None, 'Also write all results to this JSON file.',
+                    flag_values=FLAGS)
+flags.DEFINE_enum('worker', None, ['rlkit', 'sb3'], 'Internal: run one (framework) in this '
+                  'process.', flag_values=FLAGS)
+flags.DEFINE_integer('worker_seed', 0, "Internal: the worker's seed.", flag_values=FLAGS)
+
+
+def _parse(argv: Optional[List[str]]) -> types.SimpleNamespace:
   """The flags, checked: a bad value fails here, naming it."""
-  parser = argparse.ArgumentParser(
-      description=__doc__.splitlines()[0],
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  parser.add_argument('--seeds', default=None,
-                      help='Comma-separated seeds to run (default: 0..4, or 0,1 with --quick).')
-  parser.add_argument('--quick', action='store_true',
-                      help='Two seeds, 20k steps, evaluation every 2500 steps with 10 '
-                      'episodes: a smoke run of a few minutes.')
-  parser.add_argument('--noquick', dest='quick', action='store_false', help=argparse.SUPPRESS)
-  parser.add_argument('--frameworks', default='rlkit,sb3',
-                      help='Comma-separated: which of rlkit, sb3 to run.')
-  parser.add_argument('--rlkit_steps', type=int, default=30_000,
-                      help='rlkit training steps (its epsilon decays over the first 10%%).')
-  parser.add_argument('--sb3_steps', type=int, default=50_000,
-                      help='SB3 training steps (rl-zoo: 50000).')
-  parser.add_argument('--eval_every', type=int, default=2500,
-                      help='Environment steps between evaluations.')
-  parser.add_argument('--eval_episodes', type=int, default=20,
-                      help='Greedy episodes per evaluation.')
-  parser.add_argument('--threshold', type=float, default=475.0,
-                      help='Mean evaluation return that counts as solved.')
-  parser.add_argument('--torch_threads', type=int, default=1,
-                      help='torch.set_num_threads for both.')
-  parser.add_argument('--rlkit_config', default=None,
-                      help='JSON object of DQNConfig overrides for rlkit (for experiments; '
-                      'the reported comparison uses the defaults).')
-  parser.add_argument('--output', default=None,
-                      help='Also write all results to this JSON file.')
-  parser.add_argument('--worker', default=None, choices=['rlkit', 'sb3'],
-                      help='Internal: run one (framework) in this process.')
-  parser.add_argument('--worker_seed', type=int, default=0, help="Internal: the worker's seed.")
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.dqn_cartpole')
   for name in ('rlkit_steps', 'sb3_steps', 'eval_every', 'eval_episodes', 'torch_threads'):
     if getattr(args, name) < 1:
-      parser.error(f'--{name} must be >= 1, got {getattr(args, name)}.')
+      bench_flags.fail(f'--{name} must be >= 1, got {getattr(args, name)}.')
   if not math.isfinite(args.threshold):
-    parser.error(f'--threshold must be a finite number, got {args.threshold}.')
+    bench_flags.fail(f'--threshold must be a finite number, got {args.threshold}.')
   args.frameworks = [f for f in args.frameworks.split(',') if f]
   unknown = sorted(set(args.frameworks) - {'rlkit', 'sb3'})
   if unknown or not args.frameworks:
-    parser.error(f'--frameworks: unknown {unknown or args.frameworks}; use rlkit and/or sb3.')
+    bench_flags.fail(f'--frameworks: unknown {unknown or args.frameworks}; use rlkit and/or sb3.')
   if args.seeds is not None:
     try:
       args.seeds = [int(s) for s in args.seeds.split(',') if s]
     except ValueError:
-      parser.error(f'--seeds must be comma-separated integers, got {args.seeds!r}.')
+      bench_flags.fail(f'--seeds must be comma-separated integers, got {args.seeds!r}.')
     if not args.seeds or min(args.seeds) < 0:
-      parser.error(f'--seeds must name seeds >= 0, got {args.seeds}.')
+      bench_flags.fail(f'--seeds must name seeds >= 0, got {args.seeds}.')
   if args.rlkit_config:
     try:
       overrides = json.loads(args.rlkit_config)
     except ValueError as e:
-      parser.error(f'--rlkit_config is not JSON ({e}): {args.rlkit_config!r}.')
+      bench_flags.fail(f'--rlkit_config is not JSON ({e}): {args.rlkit_config!r}.')
     if not isinstance(overrides, dict):
-      parser.error(f'--rlkit_config must be a JSON object, got {args.rlkit_config!r}.')
+      bench_flags.fail(f'--rlkit_config must be a JSON object, got {args.rlkit_config!r}.')
   return args
 
 

@@ -17,16 +17,17 @@ costly step, and at most by the number of free cores.
       [--steps 2000] [--work_us 200] [--rounds 3]
 """
 
-import argparse
 import functools
 import os
 import statistics
 import time
 from typing import Callable, Dict, List, Optional
 
+from absl import flags
 import gymnasium
 import numpy as np
 
+from benchmarks import bench_flags
 from rlkit.environments import batched
 from rlkit.environments import gym as gym_adapter
 from rlkit.environments import subprocess_batched
@@ -105,26 +106,28 @@ def variants(num_envs: int, processes: int, work_us: float,
   }
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer('num_envs', 8, 'Environment copies stepped together.', flag_values=FLAGS)
+flags.DEFINE_integer('processes', 2, 'Worker processes of SubprocessBatchedEnvironment.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('steps', 2000, 'Vector steps per measurement.', flag_values=FLAGS)
+flags.DEFINE_float('work_us', 200.0, 'CPU microseconds added to each step of the costly '
+                   'variant.', flag_values=FLAGS)
+flags.DEFINE_integer('rounds', 3, 'Alternating rounds; medians are reported.',
+                     flag_values=FLAGS)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--num_envs', type=int, default=8)
-  parser.add_argument('--processes', type=int, default=2,
-                      help='Worker processes of SubprocessBatchedEnvironment.')
-  parser.add_argument('--steps', type=int, default=2000, help='Vector steps per measurement.')
-  parser.add_argument('--work_us', type=float, default=200.0,
-                      help='CPU microseconds added to each step of the costly variant.')
-  parser.add_argument('--rounds', type=int, default=3,
-                      help='Alternating rounds; medians are reported.')
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.env_processes')
   if args.num_envs < 2:
-    parser.error(f'--num_envs must be >= 2, got {args.num_envs}.')
+    bench_flags.fail(f'--num_envs must be >= 2, got {args.num_envs}.')
   if not 1 <= args.processes <= args.num_envs:
-    parser.error(f'--processes must be in [1, --num_envs={args.num_envs}], got '
+    bench_flags.fail(f'--processes must be in [1, --num_envs={args.num_envs}], got '
                  f'{args.processes}.')
   if args.steps < 1 or args.rounds < 1:
-    parser.error(f'--steps and --rounds must be >= 1, got {args.steps}, {args.rounds}.')
+    bench_flags.fail(f'--steps and --rounds must be >= 1, got {args.steps}, {args.rounds}.')
   if not 0 < args.work_us < 1e6:
-    parser.error(f'--work_us must be in (0, 1e6), got {args.work_us}.')
+    bench_flags.fail(f'--work_us must be in (0, 1e6), got {args.work_us}.')
 
   print(f'env_processes benchmark: {os.cpu_count()} cores, load average '
         f'{os.getloadavg()[0]:.1f}, {args.num_envs} copies of {ENV_ID}, '

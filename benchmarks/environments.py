@@ -10,14 +10,15 @@ because these machines are noisy.
   python -m benchmarks.environments [--steps 50000] [--rounds 5]
 """
 
-import argparse
 import statistics
 import time
 from typing import Callable, List, Optional
 
+from absl import flags
 import gymnasium
 import numpy as np
 
+from benchmarks import bench_flags
 from rlkit import environment_loop
 from rlkit.actors import RandomActor
 from rlkit.environments import gridworld
@@ -87,17 +88,18 @@ def compare(name: str, peer_name: str, peer: Callable[[int, int], float],
   return ratio
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer('steps', 50_000, 'Environment steps per measurement.', flag_values=FLAGS)
+flags.DEFINE_integer('rounds', 5, 'Alternating rounds; medians are reported.',
+                     flag_values=FLAGS)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--steps', type=int, default=50_000,
-                      help='environment steps per measurement')
-  parser.add_argument('--rounds', type=int, default=5,
-                      help='alternating rounds; medians are reported')
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.environments')
   if args.steps < 1:
-    parser.error(f'--steps must be >= 1, got {args.steps}.')
+    bench_flags.fail(f'--steps must be >= 1, got {args.steps}.')
   if args.rounds < 1:
-    parser.error(f'--rounds must be >= 1, got {args.rounds}.')
+    bench_flags.fail(f'--rounds must be >= 1, got {args.rounds}.')
   print(f'{args.steps} steps per measurement, {args.rounds} alternating rounds\n')
   compare('dm_env adapter', 'raw gymnasium CartPole-v1', raw_gymnasium,
           adapted_gymnasium, args.steps, args.rounds, 0.7)

@@ -24,15 +24,17 @@ evaluation would, and makes failing evaluations cheap.
       [--eval_every 10] [--eval_envs 10] [--max_episodes 20000] [--threshold R]
 """
 
-import argparse
 import ast
 import statistics
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
+from absl import flags
+
 import numpy as np
 import torch
 
+from benchmarks import bench_flags
 from rlkit import specs
 from rlkit.agents.actor_critic import builder as ac_builder
 from rlkit.agents.actor_critic import config as ac_config
@@ -180,53 +182,57 @@ def run_seed(agent: str, env_name: str, seed: int, budget_s: float,
           'eval_mean': last_eval['return_mean'] if last_eval else float('nan')}
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_string('agents', 'reinforce,actor_critic', 'Comma-separated agents.',
+                    flag_values=FLAGS)
+flags.DEFINE_string('envs', 'CartPole-v0,CartPole-v1', 'Comma-separated Gymnasium ids.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('seeds', 5, 'Seeds per agent and env.', flag_values=FLAGS)
+flags.DEFINE_integer('first_seed', 0, 'The first seed.', flag_values=FLAGS)
+flags.DEFINE_float('budget_s', 120.0, 'Wall-time budget per seed; a seed that runs out '
+                   'fails.', flag_values=FLAGS)
+flags.DEFINE_integer('max_episodes', 20_000, 'Training episodes per seed at most.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('eval_every', 10, 'Training episodes between greedy evaluations.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('eval_envs', 10, 'Evaluation episodes played side by side.',
+                     flag_values=FLAGS)
+flags.DEFINE_string('overrides', '', "Config fields to change, e.g. "
+                    "'learning_rate=0.005;dropout=0.6' (applied to every agent run).",
+                    flag_values=FLAGS)
+flags.DEFINE_float('threshold', None, 'Mean greedy return that counts as solved, for every '
+                   'env (default: 195 on CartPole-v0, 475 on CartPole-v1; the targets assume '
+                   'the defaults).', flag_values=FLAGS)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--agents', default='reinforce,actor_critic')
-  parser.add_argument('--envs', default='CartPole-v0,CartPole-v1')
-  parser.add_argument('--seeds', type=int, default=5)
-  parser.add_argument('--first_seed', type=int, default=0)
-  parser.add_argument('--budget_s', type=float, default=120.0,
-                      help='Wall-time budget per seed; a seed that runs out fails.')
-  parser.add_argument('--max_episodes', type=int, default=20_000)
-  parser.add_argument('--eval_every', type=int, default=10,
-                      help='Training episodes between greedy evaluations.')
-  parser.add_argument('--eval_envs', type=int, default=10,
-                      help='Evaluation episodes played side by side.')
-  parser.add_argument('--overrides', default='',
-                      help="Config fields to change, e.g. 'learning_rate=0.005;dropout=0.6' "
-                           '(applied to every agent run).')
-  parser.add_argument('--threshold', type=float, default=None,
-                      help='Mean greedy return that counts as solved, for every env '
-                      '(default: 195 on CartPole-v0, 475 on CartPole-v1; the targets '
-                      'assume the defaults).')
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.pg_cartpole')
   agents = [a for a in args.agents.split(',') if a]
   envs = [e for e in args.envs.split(',') if e]
   if not agents:
-    parser.error(f'--agents: none given in {args.agents!r}.')
+    bench_flags.fail(f'--agents: none given in {args.agents!r}.')
   if not envs:
-    parser.error(f'--envs: none given in {args.envs!r}.')
+    bench_flags.fail(f'--envs: none given in {args.envs!r}.')
   for env_name in envs:
     if env_name not in THRESHOLDS:
-      parser.error(f'--envs: unknown {env_name!r}; expected some of {sorted(THRESHOLDS)}.')
+      bench_flags.fail(f'--envs: unknown {env_name!r}; expected some of {sorted(THRESHOLDS)}.')
   try:
     overrides = parse_overrides(args.overrides)
     for agent in agents:
       make_builder(agent, overrides)
   except (TypeError, ValueError) as e:
-    parser.error(f'--agents={args.agents!r} --overrides={args.overrides!r}: {e}')
+    bench_flags.fail(f'--agents={args.agents!r} --overrides={args.overrides!r}: {e}')
   for name in ('seeds', 'max_episodes', 'eval_every', 'eval_envs'):
     if getattr(args, name) < 1:
-      parser.error(f'--{name} must be >= 1, got {getattr(args, name)}.')
+      bench_flags.fail(f'--{name} must be >= 1, got {getattr(args, name)}.')
   if args.first_seed < 0:
-    parser.error(f'--first_seed must be >= 0, got {args.first_seed}.')
+    bench_flags.fail(f'--first_seed must be >= 0, got {args.first_seed}.')
   if not 0 < args.budget_s < float('inf'):
-    parser.error(f'--budget_s must be a positive number, got {args.budget_s}.')
+    bench_flags.fail(f'--budget_s must be a positive number, got {args.budget_s}.')
   if args.threshold is not None:
     limit = min(TIME_LIMITS[e] for e in envs)
     if not 0 < args.threshold <= limit:
-      parser.error(f'--threshold must be in (0, {limit}] (the time limit), got '
+      bench_flags.fail(f'--threshold must be in (0, {limit}] (the time limit), got '
                    f'{args.threshold}.')
   torch.set_num_threads(1)
 

@@ -20,7 +20,6 @@ alternating rounds and the medians reported, with the load average.
       [--options] [--tf-threads N]
 """
 
-import argparse
 import copy
 import os
 import resource
@@ -28,12 +27,15 @@ import statistics
 import time
 from typing import Callable, Dict, List, Optional
 
+from absl import flags
+
 import dm_env
 import numpy as np
 import reverb
 import torch
 import tree
 
+from benchmarks import bench_flags
 from rlkit import specs
 from rlkit import types
 from rlkit.adders import transition
@@ -408,27 +410,29 @@ def run_chunk_lengths(steps: Steps, seconds: float, rounds: int) -> None:
               ['chunk', 'insert', 'b=64', 'cpu us', 'b=256', 'cpu us'], rows)
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer('items', 20_000, 'Transitions written per insert run / in the table.',
+                     flag_values=FLAGS)
+flags.DEFINE_float('seconds', 1.5, 'Duration of each sampling measurement.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('rounds', 3, 'Alternating rounds; medians are reported.',
+                     flag_values=FLAGS)
+flags.DEFINE_bool('options', False, 'Also compare data-path variants and chunk lengths.',
+                  flag_values=FLAGS)
+flags.DEFINE_integer('tf-threads', 0, 'TF inter/intra-op threads (0: TF default).',
+                     flag_values=FLAGS)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--items', type=int, default=20_000,
-                      help='transitions written per insert run / in the table')
-  parser.add_argument('--seconds', type=float, default=1.5,
-                      help='duration of each sampling measurement')
-  parser.add_argument('--rounds', type=int, default=3,
-                      help='alternating rounds; medians are reported')
-  parser.add_argument('--options', action='store_true',
-                      help='also compare data-path variants and chunk lengths')
-  parser.add_argument('--tf-threads', type=int, default=0,
-                      help='TF inter/intra-op threads (0: TF default)')
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.replay')
   if args.items < EPISODE_LENGTH:
-    parser.error(f'--items must be >= {EPISODE_LENGTH} (one episode), got {args.items}.')
+    bench_flags.fail(f'--items must be >= {EPISODE_LENGTH} (one episode), got {args.items}.')
   if not 0 < args.seconds < float('inf'):
-    parser.error(f'--seconds must be a positive number, got {args.seconds}.')
+    bench_flags.fail(f'--seconds must be a positive number, got {args.seconds}.')
   if args.rounds < 1:
-    parser.error(f'--rounds must be >= 1, got {args.rounds}.')
+    bench_flags.fail(f'--rounds must be >= 1, got {args.rounds}.')
   if args.tf_threads < 0:
-    parser.error(f'--tf-threads must be >= 0 (0: TF default), got {args.tf_threads}.')
+    bench_flags.fail(f'--tf-threads must be >= 0 (0: TF default), got {args.tf_threads}.')
 
   if args.tf_threads:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top

@@ -17,13 +17,15 @@ steps per second, and a final greedy mean return >= 195 (100 episodes).
       [--single_steps N] [--eval_episodes 100] [--seed 0] [--torch_threads 1]
 """
 
-import argparse
 import time
 from typing import Any, Dict, List, Optional, Tuple
+
+from absl import flags
 
 import numpy as np
 import torch
 
+from benchmarks import bench_flags
 from rlkit import batched_environment_loop
 from rlkit import environment_loop
 from rlkit import evaluation
@@ -80,27 +82,31 @@ def train(num_envs: int, env_steps: int, seed: int,
   return elapsed, taken, result
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer('vector_steps', 20_000, 'Vector steps of the vectorized run.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('num_envs', 32, 'Environment copies of the vectorized run.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('single_steps', None, 'Environment steps of the single run (default: '
+                     'the same as the vectorized run, vector_steps * num_envs).',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Seed of both runs.', flag_values=FLAGS)
+flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.', flag_values=FLAGS)
+flags.DEFINE_integer('eval_episodes', 100, 'Greedy episodes of the final evaluation of each '
+                     'run.', flag_values=FLAGS)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--vector_steps', type=int, default=20_000)
-  parser.add_argument('--num_envs', type=int, default=32)
-  parser.add_argument('--single_steps', type=int, default=None,
-                      help='Environment steps of the single run (default: the same '
-                      'as the vectorized run, vector_steps * num_envs).')
-  parser.add_argument('--seed', type=int, default=0)
-  parser.add_argument('--torch_threads', type=int, default=1)
-  parser.add_argument('--eval_episodes', type=int, default=100,
-                      help='Greedy episodes of the final evaluation of each run.')
-  args = parser.parse_args(argv)
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.vectorized')
   for name in ('vector_steps', 'torch_threads', 'eval_episodes'):
     if getattr(args, name) < 1:
-      parser.error(f'--{name} must be >= 1, got {getattr(args, name)}.')
+      bench_flags.fail(f'--{name} must be >= 1, got {getattr(args, name)}.')
   if args.num_envs < 2:
-    parser.error(f'--num_envs must be >= 2, got {args.num_envs}.')
+    bench_flags.fail(f'--num_envs must be >= 2, got {args.num_envs}.')
   if args.single_steps is not None and args.single_steps < 1:
-    parser.error(f'--single_steps must be >= 1, got {args.single_steps}.')
+    bench_flags.fail(f'--single_steps must be >= 1, got {args.single_steps}.')
   if args.seed < 0:
-    parser.error(f'--seed must be >= 0, got {args.seed}.')
+    bench_flags.fail(f'--seed must be >= 0, got {args.seed}.')
   torch.set_num_threads(args.torch_threads)
   env_steps = args.vector_steps * args.num_envs
   single_steps = args.single_steps or env_steps

@@ -1,5 +1,6 @@
 """Learning curves from real run logs, GridWorld value maps and the plot launcher."""
 
+import math
 import os
 import subprocess
 import sys
@@ -168,3 +169,71 @@ def test_plot_launcher_regenerates_plots(tmp_path):
       capture_output=True, text=True, cwd=REPO, timeout=120)
   assert result.returncode != 0 and 'missing' in result.stderr
   assert 'Traceback' not in result.stderr
+
+
+def _drawn(fig):
+  from matplotlib.backends import backend_agg  # pylint: disable=g-import-not-at-top
+  canvas = backend_agg.FigureCanvasAgg(fig)
+  canvas.draw()
+  return canvas.get_renderer()
+
+
+def _vertical_lines(ax):
+  return [line.get_xdata()[0] for line in ax.get_lines()
+          if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]
+          and tuple(line.get_ydata()) == (0, 1)]
+
+
+def test_resumes_the_runner_records_are_marked_on_every_panel(tmp_path):
+  from rlkit.experiments import run_common  # pylint: disable=g-import-not-at-top
+  run = _make_run(tmp_path / 'dqn' / 'run0')
+  train = plotting.read_csv(run.log_path('train'))
+  steps = [int(train['actor_steps'][3]), int(train['actor_steps'][8])]
+  for actor_steps, learner_steps in zip(steps, (5, 10)):
+    run_common.record_resume(run.log_path('resumes'),
+                             {'actor_steps': actor_steps, 'actor_episodes': 0,
+                              'learner_steps': learner_steps})
+  fig = plotting.learning_curves_figure(run.path, window=4)
+  train_ax, eval_ax, loss_ax, epsilon_ax = fig.axes
+  assert _vertical_lines(train_ax) == steps and _vertical_lines(eval_ax) == steps
+  assert _vertical_lines(loss_ax) == [5, 10] and _vertical_lines(epsilon_ax) == [5, 10]
+  legend = [t.get_text() for t in train_ax.get_legend().get_texts()]
+  assert legend.count('resumed') == 1
+  os.remove(run.log_path('resumes'))
+  fig = plotting.learning_curves_figure(run.path, window=4)
+  assert not any(_vertical_lines(ax) for ax in fig.axes)
+
+
+@pytest.mark.parametrize('low, high', [(0.12, 0.3), (0.5, 0.55), (1e-4, 10.0)])
+def test_a_log_loss_axis_has_readable_number_ticks(tmp_path, low, high):
+  path = tmp_path / 'learner.csv'
+  values = np.geomspace(high, low, 40)
+  path.write_text('learner_steps,loss\n' + ''.join(
+      f'{i + 1},{v}\n' for i, v in enumerate(values)))
+  fig = plotting.learning_curves_figure(str(path), window=1)
+  ax = fig.axes[0]
+  assert ax.get_yscale() == 'log'
+  _drawn(fig)
+  bottom, top = ax.get_ylim()
+  labels = [(tick, label.get_text()) for tick, label in zip(ax.get_yticks(),
+                                                            ax.get_yticklabels())
+            if bottom <= tick <= top]
+  assert 2 <= len(labels) <= 16, labels
+  for tick, text in labels:
+    assert text and '$' not in text and math.isclose(float(text), tick, rel_tol=0.01), labels
+
+
+def test_the_title_is_the_whole_run_directory_on_one_line(tmp_path):
+  name = 'bsuite_dqn_with_a_rather_long_experiment_name_for_the_title_' * 2
+  run = _make_run(tmp_path / name / '20261201-113830_catch_0', learner_log=False)
+  fig = plotting.learning_curves_figure(run.path)
+  title = fig._suptitle  # pylint: disable=protected-access
+  assert title.get_text() == os.path.normpath(run.path) and '\n' not in title.get_text()
+  extent = title.get_window_extent(_drawn(fig))
+  assert extent.x0 >= 0 and extent.x1 <= fig.get_figwidth() * fig.dpi
+  assert extent.y1 <= fig.get_figheight() * fig.dpi
+  for ax in fig.axes:
+    assert ax.get_window_extent().y1 <= extent.y0 + 1  # the panels sit below it
+  path = plotting.plot_learning_curves(run.path)
+  image = imageio.v2.imread(path)
+  assert image.shape[1] >= extent.width * 0.99

@@ -6,7 +6,9 @@ it, decide when the budget is spent, evaluate the greedy policy, and end with
 the video, plots and summary lines. Those steps live here, once.
 """
 
+import csv
 import dataclasses
+import os
 import sys
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -18,6 +20,9 @@ from rlkit.experiments import run_checkpoints
 from rlkit.experiments import run_directory
 
 # (log label, the count its rows are trimmed by on resume).
+# logs/resumes.csv: one row per resume, the counts it resumed at (plots mark them).
+RESUMES_LOG = 'resumes'
+RESUME_COUNTS = ('actor_steps', 'actor_episodes', 'learner_steps')
 SINGLE_PROCESS_LOGS = (('train', 'actor_steps'), ('evaluator', 'actor_steps'),
                        ('learner', 'learner_steps'))
 
@@ -71,9 +76,20 @@ def restore_state(run, checkpointer: run_checkpoints.RunCheckpointer, builder: A
   """The newest checkpoint's state; rows logged after it are dropped from `logs`."""
   state = checkpointer.restore(builder.checkpoint_replay())
   counts = state['counter']
-  for label, key in logs:
+  for label, key in tuple(logs) + ((RESUMES_LOG, 'actor_steps'),):
     run_directory.truncate_log(run.log_path(label), key, counts.get(key, 0))
+  record_resume(run.log_path(RESUMES_LOG), counts)
   return state
+
+
+def record_resume(path: str, counts: Mapping[str, Any]) -> None:
+  """Appends the counts a run resumed at to its resumes log."""
+  new = not os.path.exists(path)
+  with open(path, 'a', newline='') as f:
+    writer = csv.writer(f)
+    if new:
+      writer.writerow(RESUME_COUNTS)
+    writer.writerow([int(counts.get(key, 0)) for key in RESUME_COUNTS])
 
 
 def budget_done(config: config_lib.ExperimentConfig, counts: Mapping[str, Any]) -> bool:

@@ -7,6 +7,10 @@ lines (logs/evaluator.csv; a random baseline as a dashed line when logged),
 the learner's losses and epsilon (logs/learner.csv, or the training log).
 Several runs (seeds, agents) share one figure, one colour each; to average
 seeds into one mean ± std curve per configuration, see `plotting_aggregate`.
+A run directory's resumes (logs/resumes.csv, written by the runner on each
+resume) are dotted vertical lines at the counts it resumed at. A log-scale
+loss axis has plain-number ticks; the title (by default the run directory,
+whole) stays on one line, in smaller type or a wider figure when long.
 
 matplotlib is imported inside the functions; figures are built without pyplot
 (no display needed) and saved atomically.
@@ -25,6 +29,10 @@ from rlkit.utils import atomic
 TRAIN_X = ('actor_steps', 'steps', 'environment_loop_steps')
 EVAL_X = ('actor_steps', 'steps', 'learner_steps', 'evaluator_steps')
 LEARNER_X = ('learner_steps', 'steps')
+# logs/resumes.csv (written by the runner on every resume): the counts it resumed at.
+RESUMES_LABEL = 'resumes'
+# Loss axes spanning at most this many decades get ticks at 1, 2 and 5 of each decade.
+FINE_LOG_TICK_DECADES = 3
 
 Columns = Dict[str, np.ndarray]
 
@@ -87,6 +95,9 @@ class _Run:
     self.train: Optional[Columns] = None
     self.evaluator: Optional[Columns] = None
     self.learner: Optional[Columns] = None
+    self.resumes: Optional[Columns] = None
+    self.is_directory = os.path.isdir(source)
+    self.alone = False
     if os.path.isdir(source):
       logs = os.path.join(source, 'logs')
       if not os.path.isdir(logs):
@@ -95,6 +106,9 @@ class _Run:
         path = os.path.join(logs, f'{name}.csv')
         if os.path.exists(path):
           setattr(self, kind, read_csv(path))
+      resumes = os.path.join(logs, f'{RESUMES_LABEL}.csv')
+      if os.path.exists(resumes):
+        self.resumes = read_csv(resumes) or None
       parts = os.path.normpath(os.path.abspath(source)).split(os.sep)
       self.label = label or '/'.join(parts[-2:])
     elif os.path.isfile(source):
@@ -135,6 +149,42 @@ def _x_for(columns: Columns, run: _Run, x_key: Optional[str]) -> Tuple[np.ndarra
   return pick_x(columns, preferred, x_key)
 
 
+def _legend(run: _Run, alone: str, among_others: str) -> str:
+  """A line's legend entry: without the run's name when it is the only run (the title has it)."""
+  return alone if run.alone else among_others
+
+
+def _mark_resumes(ax, runs, colors, x_names) -> None:
+  """A dotted vertical line at every resume of each run, on axes whose x is a count."""
+  labelled = False
+  for run, color in zip(runs, colors):
+    if run.resumes is None:
+      continue
+    for name in x_names:
+      if name not in run.resumes:
+        continue
+      for x in run.resumes[name][~np.isnan(run.resumes[name])]:
+        ax.axvline(x, color=color, linestyle=(0, (1, 2)), linewidth=1.3, alpha=0.9,
+                   label=None if labelled else 'resumed')
+        labelled = True
+      break
+
+
+def _readable_log_ticks(ax) -> None:
+  """Plain-number ticks (0.2, 0.5, 1, 2, ...) on a log y axis, even within one decade."""
+  from matplotlib import ticker  # pylint: disable=g-import-not-at-top
+  low, high = ax.get_ylim()
+  decades = math.log10(high / low) if low > 0 and high > low else 0.0
+  subs = (1.0, 2.0, 5.0) if decades <= FINE_LOG_TICK_DECADES else (1.0,)
+  ax.yaxis.set_major_locator(ticker.LogLocator(base=10.0, subs=subs))
+  ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f'{value:g}'))
+  ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+  ticks = [t for t in ax.get_yticks() if low <= t <= high]
+  if len(ticks) < 2:  # less than a factor of 2 between the limits: ticks at the ends
+    ax.yaxis.set_major_locator(ticker.FixedLocator(np.geomspace(low, high, 3)))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f'{value:.3g}'))
+
+
 def _plot_train(ax, runs, colors, window, x_key) -> None:
   names = set()
   for run, color in zip(runs, colors):
@@ -145,7 +195,8 @@ def _plot_train(ax, runs, colors, window, x_key) -> None:
     y = run.train['episode_return']
     ax.plot(x, y, color=color, alpha=0.2, linewidth=0.8)
     ax.plot(x, rolling_mean(y, window), color=color, linewidth=1.8,
-            label=f'{run.label} (mean of {window})')
+            label=_legend(run, f'mean of {window}', f'{run.label} (mean of {window})'))
+  _mark_resumes(ax, runs, colors, sorted(names))
   ax.set_title('Training episode return')
   ax.set_xlabel(' / '.join(sorted(names)))
   ax.set_ylabel('return')
@@ -161,7 +212,7 @@ def _plot_eval(ax, runs, colors, x_key) -> None:
     names.add(name)
     mean = columns['return_mean']
     ax.plot(x, mean, color=color, marker='o', markersize=3, linewidth=1.8,
-            label=f'{run.label}')
+            label=_legend(run, 'greedy policy', run.label))
     if 'return_std' in columns:
       std = columns['return_std']
       ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
@@ -172,7 +223,8 @@ def _plot_eval(ax, runs, colors, x_key) -> None:
       baseline = float(np.nanmean(columns['baseline_return_mean']))
       if math.isfinite(baseline):
         ax.axhline(baseline, color=color, linestyle='--', linewidth=1.0,
-                   label=f'{run.label}: random policy')
+                   label=_legend(run, 'random policy', f'{run.label}: random policy'))
+  _mark_resumes(ax, runs, colors, sorted(names))
   ax.set_title('Evaluation return (mean ± std, min/max)')
   ax.set_xlabel(' / '.join(sorted(names)))
   ax.set_ylabel('return')
@@ -188,9 +240,11 @@ def _plot_loss(ax, runs, colors, window, x_key) -> None:
       y = columns[key]
       positive &= bool(np.all(y[~np.isnan(y)] > 0))
       ax.plot(x, rolling_mean(y, window), color=color, linestyle=styles[index % len(styles)],
-              linewidth=1.4, label=f'{run.label}: {key}')
+              linewidth=1.4, label=_legend(run, key, f'{run.label}: {key}'))
+  _mark_resumes(ax, runs, colors, sorted(names))
   if positive:
     ax.set_yscale('log')
+    _readable_log_ticks(ax)
   ax.set_title(f'Loss (mean of {window} rows)')
   ax.set_xlabel(' / '.join(sorted(names)))
 
@@ -203,7 +257,9 @@ def _plot_epsilon(ax, runs, colors, x_key) -> None:
       continue
     x, name = _x_for(columns, run, x_key)
     names.add(name)
-    ax.plot(x, columns['epsilon'], color=color, linewidth=1.4, label=run.label)
+    ax.plot(x, columns['epsilon'], color=color, linewidth=1.4,
+            label=_legend(run, 'epsilon', run.label))
+  _mark_resumes(ax, runs, colors, sorted(names))
   ax.set_title('Exploration epsilon')
   ax.set_xlabel(' / '.join(sorted(names)))
 
@@ -238,6 +294,7 @@ def learning_curves_figure(
   kinds = {'train': train_label, 'evaluator': eval_label, 'learner': learner_label}
   runs = [_Run(source, labels[i] if labels else None, kinds)
           for i, source in enumerate(sources)]
+  runs[0].alone = len(runs) == 1
   if x_key is not None:
     available = sorted({key for run in runs for columns in (run.train, run.evaluator, run.learner)
                         if columns for key in columns})
@@ -274,9 +331,29 @@ def learning_curves_figure(
       ax.legend(fontsize='small')
   for ax in axes[len(panels):]:
     fig.delaxes(ax)
-  fig.suptitle(title or ', '.join(run.label for run in runs), fontsize='medium')
+  if title is None:
+    title = (os.path.normpath(runs[0].source) if len(runs) == 1 and runs[0].is_directory
+             else ', '.join(run.label for run in runs))
   fig.tight_layout()
+  _fit_title(fig, title)
   return fig
+
+
+def _fit_title(fig: Any, title: str, min_size: float = 7.0) -> None:
+  """The whole title on one line above the panels: smaller type, then a wider figure, if long."""
+  from matplotlib.backends import backend_agg  # pylint: disable=g-import-not-at-top
+  canvas = backend_agg.FigureCanvasAgg(fig)
+  size = 11.0
+  text = fig.suptitle(title, fontsize=size, wrap=False)
+  width = fig.get_figwidth() * fig.dpi * 0.98
+  extent = text.get_window_extent(canvas.get_renderer())
+  while extent.width > width and size > min_size:
+    size = max(min_size, size - 1.0)
+    text.set_fontsize(size)
+    extent = text.get_window_extent(canvas.get_renderer())
+  if extent.width > width:
+    fig.set_figwidth(extent.width / (fig.dpi * 0.96))
+  fig.tight_layout(rect=(0, 0, 1, 1 - (size * 2.2 / 72) / fig.get_figheight()))
 
 
 def plot_learning_curves(
@@ -303,7 +380,7 @@ def plot_learning_curves(
     x_key: column to use as x axis wherever present (default: actor_steps,
       else steps; learner_steps for learner logs).
     train_label, eval_label, learner_label: the log labels of a run directory.
-    title: figure title.
+    title: figure title (default: the run directory for one run, else the labels).
     dpi: resolution of the PNG.
 
   Returns:

@@ -376,3 +376,36 @@ def test_startup_rejects_an_unknown_launcher(capsys):
     startup.main(['--launchers=dqn,nope'])
   assert exit_info.value.code == 2
   assert 'no launcher for nope' in capsys.readouterr().err
+
+@pytest.fixture
+def _absl_flags():
+  """Parses a benchmark's absl flags for one test and restores them afterwards."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+
+  def parse(argv):
+    flags.FLAGS(['benchmark'] + argv)
+
+  yield parse
+  flags.FLAGS.unparse_flags()
+
+
+def test_overhead_smoke_prints_both_arms_and_ratios(_absl_flags, capsys):
+  from absl import app  # pylint: disable=g-import-not-at-top
+  from benchmarks import overhead  # pylint: disable=g-import-not-at-top
+  assert 'python -m benchmarks.overhead' in overhead.__doc__
+  _absl_flags(['--smoke'])
+  overhead.main(['overhead'])
+  output = capsys.readouterr().out
+  _line(r'^path\s+arm\s+round\s+env steps\s+learner\s+seconds\s+steps/s$', output)
+  for path in ('single', 'vectorized'):
+    for arm in ('rlkit', 'bare'):
+      row = _line(rf'^{path}\s+{arm}\s+0\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)$', output)
+      assert int(row.group(1)) >= 400 and int(row.group(2)) > 0
+      _positive(row.group(3))
+      _positive(row.group(4))
+    ratio = _line(rf'^{path}: rlkit median (\S+) steps/s, bare median (\S+) steps/s, ratio '
+                  r'rlkit / bare (\S+) \(target >= 0\.85\)$', output)
+    assert all(_positive(ratio.group(i)) for i in (1, 2, 3))
+  _absl_flags(['--rounds=0'])
+  with pytest.raises(app.UsageError, match='--rounds must be >= 1, got 0'):
+    overhead.main(['overhead'])

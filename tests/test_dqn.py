@@ -543,3 +543,31 @@ def test_learner_and_shared_actor_on_cuda():
   actor = builder.make_actor(0, builder.make_policy(network, VECTOR_SPEC), VECTOR_SPEC)
   assert actor.select_action(np.ones(4, np.float32)).dtype == np.int32
   assert actor.q_values(np.ones(4, np.float32)).shape == (3,)
+
+
+def test_batches_per_fetch_is_used_only_where_the_rate_limiter_allows_it():
+  # Default slack 0.1 * 1000 * 32 = 3200 samples covers 2 * 64 * 4 * (2 + 2) = 2048.
+  roomy = dqn.DQNBuilder(dqn.DQNConfig(batches_per_fetch=4))
+  assert roomy._batches_per_fetch() == 4
+  tight = dqn.DQNBuilder(dqn.DQNConfig(batches_per_fetch=4, min_replay_size=200))
+  assert tight._batches_per_fetch() == 1
+  assert dqn.DQNBuilder()._batches_per_fetch() == 1
+  with pytest.raises(ValueError, match='batches_per_fetch'):
+    dqn.DQNConfig(batches_per_fetch=0)
+
+
+def test_dqn_learns_with_batches_fetched_four_at_a_time():
+  """Views cut from one Reverb fetch feed the learner like single batches."""
+  torch.set_num_threads(1)
+  env = factory.make_environment('gym:CartPole-v1', seed=0)
+  spec = specs.make_environment_spec(env)
+  config = dqn.DQNConfig(batches_per_fetch=4, batch_size=16, min_replay_size=400,
+                         hidden_sizes=(16,))
+  builder = dqn.DQNBuilder(config)
+  assert builder._batches_per_fetch() == 4
+  with local_layout.make_local_agent(builder, spec, seed=0, horizon=1500) as agent:
+    loop = environment_loop.EnvironmentLoop(env, agent, logger=loggers.NoOpLogger())
+    steps = loop.run(num_steps=1500)
+    expected = (steps - config.min_replay_size + 1) * config.samples_per_insert / 16
+    assert agent.num_learner_steps >= 0.9 * expected - 1
+    assert all(torch.isfinite(p).all() for p in agent.networks.parameters())

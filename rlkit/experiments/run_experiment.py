@@ -229,10 +229,12 @@ class _Training:
     batched_run = isinstance(self.environment, batched.BatchedEnvironmentBase)
     loop_class = (batched_environment_loop.BatchedEnvironmentLoop if batched_run
                   else environment_loop.EnvironmentLoop)
-    observers = [ActorMetrics(self.agent.actor)] + list(c.observers)
+    actor_metrics = ActorMetrics(self.agent.actor)
+    observers = [actor_metrics] + list(c.observers)
+    loop_kwargs = {} if batched_run else {'observers': observers}
     loop = loop_class(self.environment, self.agent,
                       counter=counting.Counter(self.counter, prefix='actor'),
-                      logger=loggers.NoOpLogger(), label='train', observers=observers)
+                      logger=loggers.NoOpLogger(), label='train', **loop_kwargs)
     counts = self.counter.get_counts()
     every, ckpt_every = ev.every_steps, c.checkpointing.every_steps
     next_eval = (counts['actor_steps'] // every + 1) * every if every else None
@@ -247,6 +249,8 @@ class _Training:
       while not run_common.budget_done(c, counts) and not terminator.requested and not solved:
         rows = loop.step() if batched_run else [loop.run_episode()]
         for row in rows:
+          if batched_run:  # The batched loop takes no observers: one row per finished copy.
+            row.update(actor_metrics.get_metrics())
           train_logger.write(row)
         counts = self.counter.get_counts()
         steps = counts['actor_steps']

@@ -92,6 +92,12 @@ class DQNConfig:
       low=0.0, high=1.0)
   prefetch_size: int = field(
       2, 'Batches the replay iterator samples ahead.', low=1)
+  batches_per_fetch: int = field(
+      1, 'Batches the replay iterator draws from Reverb in one request and cuts '
+      'into views (fewer Python and TensorFlow calls in the sampler thread; 4 '
+      'was no faster than 1 within the noise of benchmarks/overhead.py on a '
+      'shared 2-core machine). Used only where the rate limiter lets the '
+      'sampler run that far ahead (else 1).', low=1)
   device: str = field(
       'cpu', "Torch device of the learner's networks and batches: cpu, cuda or "
       'cuda:N (actors sharing the networks act on it too).')

@@ -175,13 +175,28 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
       tables.append(tables_lib.make_transition_table(ONE_STEP_TABLE, **common))
     return tables
 
+  def _batches_per_fetch(self) -> int:
+    """`config.batches_per_fetch`, or 1 where the rate limiter's slack could not cover a fetch.
+
+    The sampler takes whole fetches ahead of the learner; the samples-per-insert
+    limiter lets it run `tolerance * min_replay_size * samples_per_insert`
+    samples ahead. A fetch larger than a fraction of that could wait for
+    inserts that the single-process agent makes only after its learner step.
+    """
+    c = self.config
+    slack = c.samples_per_insert_tolerance_rate * c.min_replay_size * c.samples_per_insert
+    in_flight = c.batch_size * c.batches_per_fetch * (c.prefetch_size + 2)
+    return c.batches_per_fetch if slack >= 2 * in_flight else 1
+
   def make_dataset_iterator(self, replay_client: Any) -> Any:
     from rlkit.replay import dataset  # pylint: disable=g-import-not-at-top
     c = self.config
+    batches_per_fetch = self._batches_per_fetch()
 
     def iterator(table):
       return dataset.make_transition_iterator(
-          replay_client.server_address, table, c.batch_size, prefetch=c.prefetch_size)
+          replay_client.server_address, table, c.batch_size, prefetch=c.prefetch_size,
+          batches_per_fetch=batches_per_fetch)
 
     if not self._one_step_table:
       return iterator(MAIN_TABLE)

@@ -48,7 +48,8 @@ ACTING = ['--env=gym:CartPole-v1', '--min_replay_size=100000', '--hidden_sizes=1
           '--epsilon_decay_fraction=1.0', '--eval_every=1000', '--eval_episodes=3',
           '--novideo', '--noplots', '--log_every_seconds=0']
 # Columns that hold wall times.
-TIMING_COLUMNS = ('steps_per_second', 'episode_duration', 'evaluation_seconds')
+TIMING_COLUMNS = ('steps_per_second', 'episode_duration', 'evaluation_seconds',
+                  'env_reset_duration_sec', 'select_action_duration_sec', 'env_step_duration_sec')
 
 
 def _env():
@@ -191,13 +192,16 @@ def _replay_insertions(run_dir, config_args):
   from rlkit import specs  # pylint: disable=g-import-not-at-top
   from rlkit.agents.dqn import builder  # pylint: disable=g-import-not-at-top
   from rlkit.agents.dqn import config as dqn_config  # pylint: disable=g-import-not-at-top
+  from rlkit.agents.value_based import builder as value_builder  # pylint: disable=g-import-not-at-top
   from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+  from rlkit.replay import server as server_lib  # pylint: disable=g-import-not-at-top
   spec = specs.make_environment_spec(factory.make_environment('gym:CartPole-v1', seed=0))
-  server = builder.DQNBuilder(dqn_config.DQNConfig(**config_args)).make_replay_server(
-      spec, os.path.join(run_dir, 'checkpoints', 'replay'))
+  dqn = builder.DQNBuilder(dqn_config.DQNConfig(**config_args))
+  server = server_lib.ReplayServer(dqn.make_replay_tables(spec, None),
+                                   checkpoint_dir=os.path.join(run_dir, 'checkpoints', 'replay'))
   try:
     assert server.restored
-    info = server.client().server_info()[builder.MAIN_TABLE]
+    info = server.client().server_info()[value_builder.MAIN_TABLE]
     return info.rate_limiter_info.insert_stats.completed, info.current_size
   finally:
     server.stop()
@@ -357,14 +361,13 @@ def test_noresume_starts_over_and_other_settings_are_refused(tmp_path):
   before = {name: os.path.getmtime(os.path.join(run_dir, 'checkpoints', name))
             for name in os.listdir(os.path.join(run_dir, 'checkpoints'))}
   flags_before = open(os.path.join(run_dir, 'flags.txt')).read()
-  for flag, saved, given in (('--env=gridworld:simple', "'gym:CartPole-v1'",
-                              "'gridworld:simple'"),
-                             ('--hidden_sizes=32', "'16'", "'32'")):
+  for flag, difference in (('--env=gridworld:simple',
+                             "environment: saved {'kwargs': {}, 'name': 'gym:CartPole-v1'}"),
+                            ('--hidden_sizes=32', 'config.hidden_sizes: saved [16], now [32]')):
     refused = _run(_command(run_dir, '--num_steps=200', *args, flag), timeout=60)
     assert refused.returncode == 2, refused.stderr[-3000:]
-    name = flag.split('=')[0]
-    assert f'holds a run with other settings ({name}: saved {saved}, now {given})' in (
-        refused.stderr), refused.stderr[-2000:]
+    assert f'holds a run with other settings ({difference}' in refused.stderr, (
+        refused.stderr[-2000:])
     assert '--noresume' in refused.stderr and 'Traceback' not in refused.stderr
     # Nothing of the run was touched.
     assert {name: os.path.getmtime(os.path.join(run_dir, 'checkpoints', name))

@@ -32,13 +32,17 @@ AGENTS = {
     'qr_dqn': ('gym:CartPole-v1', dict(min_replay_size=64, batch_size=32, hidden_sizes=(32,))),
     'reinforce': ('gym:CartPole-v1', dict()),
     'actor_critic': ('gym:CartPole-v1', dict()),
-    'sac': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32)),
-    'td3': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32)),
-    'd4pg': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32)),
-    'ppo': ('gym:CartPole-v1', dict()),
+    'sac': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32, policy_hidden_sizes=(32,),
+                                    critic_hidden_sizes=(32,), samples_per_insert=8.0)),
+    'td3': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32, policy_hidden_sizes=(32,),
+                                    critic_hidden_sizes=(32,), samples_per_insert=8.0)),
+    'd4pg': ('gym:Pendulum-v1', dict(min_replay_size=64, batch_size=32, policy_hidden_sizes=(32,),
+                                     critic_hidden_sizes=(32,), samples_per_insert=8.0)),
+    'ppo': ('gym:CartPole-v1', dict(unroll_length=32, rollouts_per_update=2, num_epochs=2,
+                                    minibatch_size=32)),
 }
 TINY = 'tiny'
-STEPS = 600
+STEPS = 400
 
 
 def _builder(name):

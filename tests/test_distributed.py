@@ -22,6 +22,9 @@ from rlkit.experiments import distributed
 from rlkit.experiments import run_experiment
 from tests import distributed_tiny
 
+# One xdist worker runs the Ray tests (make test: --dist loadgroup): one cluster at a time.
+pytestmark = pytest.mark.xdist_group('ray')
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Greedy return on gridworld:simple: the goal pays 10 (optimal); a policy that never reaches it gets <= 0.
 GREEDY_THRESHOLD = 5.0

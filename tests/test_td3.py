@@ -109,11 +109,11 @@ def test_save_restore_gives_identical_losses():
 
 
 def test_learns_pendulum():
-  """About 60 s on a shared 2-core machine: greedy mean return > -400 after 7000 steps."""
+  """Greedy mean return > -400 after 9000 steps (7000 fell short once: Reverb sampling is OS-seeded)."""
   config = td3.TD3Config(
       policy_hidden_sizes=(64, 64), critic_hidden_sizes=(64, 64), batch_size=128,
       samples_per_insert=128.0, min_replay_size=500, policy_learning_rate=1e-3,
       critic_learning_rate=1e-3)
-  result, seconds = helpers.train_on_pendulum(td3.TD3Builder(config), num_steps=7000)
+  result, seconds = helpers.train_on_pendulum(td3.TD3Builder(config), num_steps=9000)
   print(f'TD3 Pendulum: {result["return_mean"]:.1f} in {seconds:.0f} s')
   assert result['return_mean'] > -400, result

@@ -51,3 +51,19 @@ def parse(flag_values: flags.FlagValues, argv: Optional[List[str]], doc: str,
     fail(f'unexpected arguments {rest[1:]}; flags are --name=value.')
   return types.SimpleNamespace(**{name.replace('-', '_'): flag_values[name].value
                                   for name in flag_values})
+
+
+def app_flags_parser(flag_values: flags.FlagValues, doc: str, module: str):
+  """A `flags_parser` for `absl.app.run` over the benchmark's own `flag_values`."""
+
+  def parse_argv(argv: List[str]) -> List[str]:
+    if any(arg in HELP_ARGUMENTS for arg in argv[1:]):
+      print(usage(flag_values, doc, module))
+      sys.exit(0)
+    flags.FLAGS(argv[:1])
+    try:
+      return flag_values(argv)
+    except flags.Error as e:
+      fail(str(e))
+
+  return parse_argv

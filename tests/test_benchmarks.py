@@ -360,8 +360,8 @@ def test_startup_smoke(capsys):
   startup.main(['--smoke', '--timeout=240'])
   output = capsys.readouterr().out
   _positive(_line(r'^python -c "import reverb, torch": (\S+) s$', output).group(1))
-  row = _line(r'^run_dqn\s+(\S+)\s+(\S+)x\s+(\S+)\s+(\S+)\s+(\S+) (OK|ABOVE TARGET)\s+(\S+) '
-              r'(OK|ABOVE TARGET)$', output)
+  row = _line(r'^run_dqn\s+(\S+)\s+(\S+)x\s+(\S+)\s+(\S+)\s+(\S+)\s+(OK|ABOVE TARGET)\s+'
+              r'(\S+)\s+(OK|ABOVE TARGET)$', output)
   first, shutdown, total = (_positive(row.group(i)) for i in (1, 3, 4))
   assert first + shutdown <= total
   assert _positive(row.group(5)) < total and _positive(row.group(7)) < total

@@ -80,7 +80,7 @@ def test_unknown_ids_name_the_value_and_close_matches(bsuite_id, pattern):
 def test_options_are_checked():
   with pytest.raises(ValueError, match='render_mode'):
     factory.make_environment('bsuite:catch/0', render_mode='rgb_array')
-  with pytest.raises(TypeError, match="'results_dir'"):
+  with pytest.raises(TypeError, match='argument results_dir for'):
     factory.make_environment('bsuite:catch/0', results_dir='/tmp')
   with pytest.raises(NotImplementedError, match='bsuite:catch/0 cannot render'):
     factory.make_environment('bsuite:catch/0').render()

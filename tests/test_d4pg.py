@@ -118,6 +118,7 @@ def test_learns_pendulum():
       policy_hidden_sizes=(64, 64), critic_hidden_sizes=(64, 64), batch_size=128,
       samples_per_insert=128.0, min_replay_size=500, v_min=-1600.0, v_max=0.0,
       policy_learning_rate=1e-3, critic_learning_rate=1e-3, sigma=0.3)
-  result, seconds = helpers.train_on_pendulum(d4pg.D4PGBuilder(config), num_steps=6000, seed=1)
+  result, seconds = helpers.train_on_pendulum(d4pg.D4PGBuilder(config), num_steps=8000, seed=1,
+                                              first_evaluation=4000)
   print(f'D4PG Pendulum: {result["return_mean"]:.1f} in {seconds:.0f} s')
   assert result['return_mean'] > -400, result

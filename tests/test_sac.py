@@ -137,6 +137,7 @@ def test_learns_pendulum():
       policy_hidden_sizes=(64, 64), critic_hidden_sizes=(64, 64), batch_size=128,
       samples_per_insert=128.0, min_replay_size=500, policy_learning_rate=1e-3,
       critic_learning_rate=1e-3, alpha_learning_rate=1e-3)
-  result, seconds = helpers.train_on_pendulum(sac.SACBuilder(config), num_steps=7000)
+  result, seconds = helpers.train_on_pendulum(sac.SACBuilder(config), num_steps=9000,
+                                              first_evaluation=5000)
   print(f'SAC Pendulum: {result["return_mean"]:.1f} in {seconds:.0f} s')
   assert result['return_mean'] > -400, result

@@ -18,21 +18,23 @@ import os
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from absl import app
 from absl import flags
 
-flags.DEFINE_string('agent', 'tiny', "'tiny' (tests/tiny_agent.py) or a registered agent (dqn).")
-flags.DEFINE_string('env', 'gridworld:simple', 'Environment.')
-flags.DEFINE_integer('num_steps', 20_000, 'Environment steps per run.')
-flags.DEFINE_list('actors', ['1', '2', '4'], 'Actor counts K.')
-flags.DEFINE_float('actor_cpus', 0.5, 'CPUs Ray reserves per actor.')
+from benchmarks import bench_flags
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_string('agent', 'tiny', "'tiny' (tests/tiny_agent.py) or a registered agent (dqn).",
+                    flag_values=FLAGS)
+flags.DEFINE_string('env', 'gridworld:simple', 'Environment.', flag_values=FLAGS)
+flags.DEFINE_integer('num_steps', 20_000, 'Environment steps per run.', flag_values=FLAGS)
+flags.DEFINE_list('actors', ['1', '2', '4'], 'Actor counts K.', flag_values=FLAGS)
+flags.DEFINE_float('actor_cpus', 0.5, 'CPUs Ray reserves per actor.', flag_values=FLAGS)
 flags.DEFINE_integer('weights_kb', 280, 'Size of the state dict in the weight-fetch test '
-                     '(DQN 2x256 MLP on CartPole: ~280 kB).')
-flags.DEFINE_bool('smoke', False, 'Tiny mode: K = 1, 2 and 2000 steps.')
-flags.DEFINE_string('json', None, 'Also write the report as JSON here.')
-FLAGS = flags.FLAGS
+                     '(DQN 2x256 MLP on CartPole: ~280 kB).', flag_values=FLAGS)
+flags.DEFINE_bool('smoke', False, 'Tiny mode: K = 1, 2 and 2000 steps.', flag_values=FLAGS)
+flags.DEFINE_string('json', None, 'Also write the report as JSON here.', flag_values=FLAGS)
 
 
 def _config(run_dir: str, num_steps: int):
@@ -105,8 +107,8 @@ def _component_rates(weights_kb: int) -> Dict[str, float]:
           'weights_kb': weights_kb}
 
 
-def main(argv: List[str]) -> None:
-  del argv
+def main(argv: Optional[List[str]] = None) -> None:
+  bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.distributed')
   import torch  # pylint: disable=g-import-not-at-top
   torch.set_num_threads(1)
   from rlkit.experiments import distributed  # pylint: disable=g-import-not-at-top
@@ -162,4 +164,4 @@ def _print(report: Dict[str, Any]) -> None:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  main()

@@ -28,20 +28,22 @@ median ratio rlkit / bare (target >= 0.85).
 
 import statistics
 import time
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
-from absl import app
 from absl import flags
 
-_NUM_STEPS = flags.DEFINE_integer('num_steps', 20_000, 'Environment steps per run.')
-_ROUNDS = flags.DEFINE_integer('rounds', 3, 'Alternating rounds of every arm.')
-_PATHS = flags.DEFINE_list('paths', ['single', 'vectorized'], 'single and/or vectorized.')
-_NUM_ENVS = flags.DEFINE_integer('num_envs', 32, 'Copies of the vectorized path.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Seed of every run.')
-_RUNNER = flags.DEFINE_bool('runner', False,
-                            'Also time rlkit through run_experiment (single path).')
-_SMOKE = flags.DEFINE_bool('smoke', False,
-                           'Seconds: 400 steps, 1 round, 4 copies; the numbers mean nothing.')
+from benchmarks import bench_flags
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer('num_steps', 20_000, 'Environment steps per run.', flag_values=FLAGS)
+flags.DEFINE_integer('rounds', 3, 'Alternating rounds of every arm.', flag_values=FLAGS)
+flags.DEFINE_list('paths', ['single', 'vectorized'], 'single and/or vectorized.', flag_values=FLAGS)
+flags.DEFINE_integer('num_envs', 32, 'Copies of the vectorized path.', flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Seed of every run.', flag_values=FLAGS)
+flags.DEFINE_bool('runner', False, 'Also time rlkit through run_experiment (single path).',
+                  flag_values=FLAGS)
+flags.DEFINE_bool('smoke', False, 'Seconds: 400 steps, 1 round, 4 copies; the numbers mean nothing.',
+                  flag_values=FLAGS)
 
 PATHS = ('single', 'vectorized')
 ENV = 'CartPole-v1'
@@ -268,30 +270,29 @@ def report(rows: List[Dict[str, Any]]) -> str:
   return '\n'.join(lines)
 
 
-def main(argv: List[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  for name, value in (('num_steps', _NUM_STEPS.value), ('rounds', _ROUNDS.value)):
-    if value < 1:
-      raise app.UsageError(f'--{name} must be >= 1, got {value}.')
-  if _NUM_ENVS.value < 2:
-    raise app.UsageError(f'--num_envs must be >= 2, got {_NUM_ENVS.value}.')
-  unknown = [p for p in _PATHS.value if p not in PATHS]
-  if unknown or not _PATHS.value:
-    raise app.UsageError(f'--paths must name some of {list(PATHS)}, got {_PATHS.value}.')
-  num_steps, rounds, num_envs, min_replay_size = _NUM_STEPS.value, _ROUNDS.value, _NUM_ENVS.value, 1000
-  if _SMOKE.value:
+def main(argv: Optional[List[str]] = None) -> None:
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.overhead')
+  for name in ('num_steps', 'rounds'):
+    if getattr(args, name) < 1:
+      bench_flags.fail(f'--{name} must be >= 1, got {getattr(args, name)}.')
+  if args.num_envs < 2:
+    bench_flags.fail(f'--num_envs must be >= 2, got {args.num_envs}.')
+  unknown = [p for p in args.paths if p not in PATHS]
+  if unknown or not args.paths:
+    bench_flags.fail(f'--paths must name some of {list(PATHS)}, got {args.paths}.')
+  num_steps, rounds, num_envs, min_replay_size = args.num_steps, args.rounds, args.num_envs, 1000
+  if args.smoke:
     num_steps, rounds, num_envs, min_replay_size = 400, 1, 4, 100
   import torch  # pylint: disable=g-import-not-at-top
   torch.set_num_threads(1)
   rows = []
-  for path in _PATHS.value:
+  for path in args.paths:
     arms = ['rlkit', 'bare']
-    if _RUNNER.value and path == 'single':
+    if args.runner and path == 'single':
       arms.append('rlkit run_experiment')
-    rows += measure(path, arms, num_steps, rounds, _SEED.value, num_envs, min_replay_size)
+    rows += measure(path, arms, num_steps, rounds, args.seed, num_envs, min_replay_size)
   print(report(rows), flush=True)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  main()

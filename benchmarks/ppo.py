@@ -38,11 +38,11 @@ import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from absl import app
 from absl import flags
 import numpy as np
 import torch
 
+from benchmarks import bench_flags
 from rlkit import batched_environment_loop
 from rlkit.agents.ppo import builder as builder_lib
 from rlkit.agents.ppo import config as config_lib
@@ -51,12 +51,15 @@ from rlkit.environments import factory
 from rlkit.experiments import local_layout
 from rlkit.utils import loggers
 
-FLAGS = flags.FLAGS
-flags.DEFINE_list('envs', ['CartPole-v1', 'Pendulum-v1'], 'Gymnasium ids (keys of SETTINGS).')
-flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'Which of rlkit, sb3 to run.')
-flags.DEFINE_integer('seeds', 3, 'Seeds 0 .. seeds - 1.', lower_bound=1)
-flags.DEFINE_integer('eval_episodes', 10, 'Greedy episodes per evaluation.', lower_bound=1)
-flags.DEFINE_bool('smoke', False, 'Tiny budgets (seconds): checks that everything runs.')
+FLAGS = flags.FlagValues()
+flags.DEFINE_list('envs', ['CartPole-v1', 'Pendulum-v1'], 'Gymnasium ids (keys of SETTINGS).',
+                  flag_values=FLAGS)
+flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'Which of rlkit, sb3 to run.', flag_values=FLAGS)
+flags.DEFINE_integer('seeds', 3, 'Seeds 0 .. seeds - 1.', lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('eval_episodes', 10, 'Greedy episodes per evaluation.', lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_bool('smoke', False, 'Tiny budgets (seconds): checks that everything runs.',
+                  flag_values=FLAGS)
 
 # Shared hyper-parameters: (rlkit PPOConfig fields, SB3 PPO arguments) follow from these.
 SETTINGS = {
@@ -194,26 +197,26 @@ def _median(values: List[Optional[float]]) -> float:
   return statistics.median([float('inf') if v is None else v for v in values])
 
 
-def main(argv: List[str]) -> None:
-  del argv
-  for name in FLAGS.frameworks:
+def main(argv: Optional[List[str]] = None) -> None:
+  args = bench_flags.parse(FLAGS, argv, __doc__, 'benchmarks.ppo')
+  for name in args.frameworks:
     if name not in RUNNERS:
-      raise app.UsageError(f'--frameworks: unknown {name!r}; expected some of {sorted(RUNNERS)}.')
-  for env_name in FLAGS.envs:
+      bench_flags.fail(f'--frameworks: unknown {name!r}; expected some of {sorted(RUNNERS)}.')
+  for env_name in args.envs:
     if env_name not in SETTINGS:
-      raise app.UsageError(f'--envs: unknown {env_name!r}; expected some of {sorted(SETTINGS)}.')
+      bench_flags.fail(f'--envs: unknown {env_name!r}; expected some of {sorted(SETTINGS)}.')
   torch.set_num_threads(1)
   # Untimed warm-up of first-use costs (Reverb start-up, lazy imports in torch.optim).
   run_rlkit('CartPole-v1', dict(SETTINGS['CartPole-v1'], **dict(SMOKE, budget=256, eval_every=256)),
             12345, 1)
   print(f'{"framework":<9} {"env":<12} {"seed":>4} {"solved s":>8} {"solved at":>9} '
         f'{"final":>8} {"steps/s":>8}')
-  for env_name in FLAGS.envs:
-    s = dict(SETTINGS[env_name], **(SMOKE if FLAGS.smoke else {}))
-    seeds = 1 if FLAGS.smoke else FLAGS.seeds
-    episodes = 1 if FLAGS.smoke else FLAGS.eval_episodes
+  for env_name in args.envs:
+    s = dict(SETTINGS[env_name], **(SMOKE if args.smoke else {}))
+    seeds = 1 if args.smoke else args.seeds
+    episodes = 1 if args.smoke else args.eval_episodes
     summary = {}
-    for framework in FLAGS.frameworks:
+    for framework in args.frameworks:
       runs = []
       for seed in range(seeds):
         r = RUNNERS[framework](env_name, s, seed, episodes)
@@ -240,4 +243,4 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  main()

@@ -7,7 +7,10 @@ import importlib
 import json
 import math
 import os
+import pkgutil
 import re
+import subprocess
+import sys
 import tempfile
 from typing import Dict, List
 
@@ -15,6 +18,7 @@ from absl import flags
 import pytest
 import torch
 
+import benchmarks
 from benchmarks import dqn_cartpole
 from benchmarks import env_processes
 from benchmarks import environments
@@ -25,11 +29,11 @@ from benchmarks import vectorized
 
 MODULES = ['environments', 'replay', 'dqn_cartpole', 'pg_cartpole', 'vectorized',
            'env_processes', 'soak_resume', 'startup']
-# Benchmarks parsing absl flags of their own FlagValues, so they import side by side
-# (soak_resume still parses with argparse; continuous, distributed and qr_dqn_cartpole
-# define absl flags on the global FLAGS and run under app.run).
+# Benchmarks whose absl flags live in their own FlagValues, so they import side by side
+# (soak_resume parses with argparse).
 ABSL_MODULES = ['environments', 'replay', 'dqn_cartpole', 'pg_cartpole', 'vectorized',
-                'env_processes', 'startup']
+                'env_processes', 'startup', 'overhead', 'ppo', 'distributed', 'continuous',
+                'qr_dqn_cartpole']
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +99,14 @@ def test_docstring_says_how_to_run_and_help_works(name, capsys):
   usage = capsys.readouterr().out
   assert usage.startswith('usage:') and module.__doc__.splitlines()[0] in ' '.join(
       usage.split())
+
+
+def test_every_benchmark_imports_beside_the_others():
+  names = sorted(name for _, name, _ in pkgutil.iter_modules([os.path.dirname(benchmarks.__file__)]))
+  assert set(ABSL_MODULES) <= set(names)
+  code = ''.join(f'import benchmarks.{name}\n' for name in names)
+  subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, timeout=300,
+                 cwd=os.path.dirname(os.path.dirname(benchmarks.__file__)))
 
 
 @pytest.mark.parametrize('name', ABSL_MODULES)
@@ -377,24 +389,10 @@ def test_startup_rejects_an_unknown_launcher(capsys):
   assert exit_info.value.code == 2
   assert 'no launcher for nope' in capsys.readouterr().err
 
-@pytest.fixture
-def _absl_flags():
-  """Parses a benchmark's absl flags for one test and restores them afterwards."""
-  from absl import flags  # pylint: disable=g-import-not-at-top
-
-  def parse(argv):
-    flags.FLAGS(['benchmark'] + argv)
-
-  yield parse
-  flags.FLAGS.unparse_flags()
-
-
-def test_overhead_smoke_prints_both_arms_and_ratios(_absl_flags, capsys):
-  from absl import app  # pylint: disable=g-import-not-at-top
+def test_overhead_smoke_prints_both_arms_and_ratios(capsys):
   from benchmarks import overhead  # pylint: disable=g-import-not-at-top
   assert 'python -m benchmarks.overhead' in overhead.__doc__
-  _absl_flags(['--smoke'])
-  overhead.main(['overhead'])
+  overhead.main(['--smoke'])
   output = capsys.readouterr().out
   _line(r'^path\s+arm\s+round\s+env steps\s+learner\s+seconds\s+steps/s$', output)
   for path in ('single', 'vectorized'):
@@ -406,6 +404,7 @@ def test_overhead_smoke_prints_both_arms_and_ratios(_absl_flags, capsys):
     ratio = _line(rf'^{path}: rlkit median (\S+) steps/s, bare median (\S+) steps/s, ratio '
                   r'rlkit / bare (\S+) \(target >= 0\.85\)$', output)
     assert all(_positive(ratio.group(i)) for i in (1, 2, 3))
-  _absl_flags(['--rounds=0'])
-  with pytest.raises(app.UsageError, match='--rounds must be >= 1, got 0'):
-    overhead.main(['overhead'])
+  with pytest.raises(SystemExit) as exit_info:
+    overhead.main(['--rounds=0'])
+  assert exit_info.value.code == 2
+  assert '--rounds must be >= 1, got 0' in capsys.readouterr().err

@@ -87,17 +87,17 @@ def test_sigterm_writes_a_final_checkpoint(tmp_path):
        '--env=gym:CartPole-v1', '--num_steps=1000000', '--eval_every=0',
        '--checkpoint_every_steps=0', '--log_every_seconds=0', *TINY_DQN],
       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  training = False
   try:
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-      line = process.stdout.readline()
-      if '[Train]' in line:
-        break
+    while time.monotonic() < deadline and not training:
+      training = process.stdout.readline().startswith('[train] ')
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
   finally:
     if process.poll() is None:
       process.kill()
+  assert training, 'the launcher printed a [train] progress line'
   assert process.returncode == 0, stderr[-3000:]
   assert 'SIGTERM: checkpoint written' in stdout
   assert any(name.endswith('.pt') for name in os.listdir(run_dir / 'checkpoints'))

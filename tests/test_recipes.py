@@ -26,6 +26,8 @@ LAUNCHER_LINE = re.compile(r'^# Launcher: (experiments/(run_\w+)\.py)$', re.MULT
 BUDGET_FLAGS = ('num_steps', 'num_episodes', 'eval_every', 'eval_episodes', 'video',
                 'plots', 'run_dir', 'resume')
 STOP_RUN = 'stop_at_return'
+# One xdist worker runs this module, so the module fixture's tiny runs happen once.
+pytestmark = pytest.mark.xdist_group('recipes')
 
 
 class TinyRun(NamedTuple):

@@ -26,6 +26,9 @@ def _run(module, *args, timeout=240):
   return subprocess.run([sys.executable, '-m', module, *args], capture_output=True, text=True,
                         timeout=timeout, cwd=os.path.join(os.path.dirname(__file__), '..'))
 
+# One xdist worker runs this module, so the module fixture's DQN run happens once.
+pytestmark = pytest.mark.xdist_group('run_directory_safety')
+
 
 def _snapshot(path):
   digests = {}

@@ -36,7 +36,7 @@ def _rows(path):
     return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def cluster():
   torch.set_num_threads(1)
   owns = distributed.start_ray(None)

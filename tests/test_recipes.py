@@ -26,7 +26,8 @@ LAUNCHER_LINE = re.compile(r'^# Launcher: (experiments/(run_\w+)\.py)$', re.MULT
 BUDGET_FLAGS = ('num_steps', 'num_episodes', 'eval_every', 'eval_episodes', 'video',
                 'plots', 'run_dir', 'resume')
 STOP_RUN = 'stop_at_return'
-# One xdist worker runs this module, so the module fixture's tiny runs happen once.
+# One xdist worker runs this module (and a session fixture outlives other modules' tests
+# in between), so the fixture's tiny runs happen once.
 pytestmark = pytest.mark.xdist_group('recipes')
 
 
@@ -73,7 +74,7 @@ def _launch(path: str, run_dir: str, args: List[str]) -> TinyRun:
   return TinyRun(result, run_dir, args)
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def tiny_runs(tmp_path_factory) -> Dict[str, TinyRun]:
   """A tiny run of every recipe, and one that stops at --stop_at_return."""
   root = str(tmp_path_factory.mktemp('recipes'))

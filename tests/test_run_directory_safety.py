@@ -26,7 +26,8 @@ def _run(module, *args, timeout=240):
   return subprocess.run([sys.executable, '-m', module, *args], capture_output=True, text=True,
                         timeout=timeout, cwd=os.path.join(os.path.dirname(__file__), '..'))
 
-# One xdist worker runs this module, so the module fixture's DQN run happens once.
+# One xdist worker runs this module (and a session fixture outlives other modules' tests
+# in between), so the fixture's DQN run happens once.
 pytestmark = pytest.mark.xdist_group('run_directory_safety')
 
 
@@ -40,7 +41,7 @@ def _snapshot(path):
   return digests
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def dqn_run(tmp_path_factory):
   run_dir = tmp_path_factory.mktemp('runs') / 'dqn'
   result = _run('experiments.run_dqn', f'--run_dir={run_dir}', '--num_steps=700', *COMMON)

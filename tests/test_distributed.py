@@ -29,6 +29,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DQN_BUDGET = 10_000
 # Best greedy mean return (5 episodes every 2000 steps) on CartPole-v1; a random policy gets ~22.
 DQN_THRESHOLD = 150.0
+REINFORCE_EPISODES = 200
+# Greedy mean return (5 episodes) on CartPole-v0 after 200 episodes; random gets ~22.
+REINFORCE_THRESHOLD = 60.0
 
 
 def _rows(path):
@@ -92,19 +95,24 @@ def test_unreachable_ray_address_fails_at_once(tmp_path):
         distributed_tiny.make_config(str(tmp_path / 'run'), 100), 0)
 
 
-def _dqn_config(run_dir: str, stop_at_return=None):
+def _config(agent: str, env: str, run_dir: str, *, num_steps=None, num_episodes=None,
+            eval_every=2_000, stop_at_return=None):
   from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
   from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
   from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
   return config_lib.ExperimentConfig(
-      builder=registry.make_builder('dqn'),
-      environment_factory=factory.EnvironmentFactory('gym:CartPole-v1'),
-      max_num_actor_steps=DQN_BUDGET, run_dir=run_dir, video=False, plots=False,
-      log_every_seconds=1.0,
-      evaluation=config_lib.EvaluationConfig(every_steps=2_000, episodes=5,
+      builder=registry.make_builder(agent), environment_factory=factory.EnvironmentFactory(env),
+      max_num_actor_steps=num_steps, max_num_episodes=num_episodes, run_dir=run_dir,
+      video=False, plots=False, log_every_seconds=1.0,
+      evaluation=config_lib.EvaluationConfig(every_steps=eval_every, episodes=5,
                                              random_baseline=False,
                                              stop_at_return=stop_at_return),
       checkpointing=config_lib.CheckpointingConfig(every_steps=0, every_seconds=0))
+
+
+def _dqn_config(run_dir: str, stop_at_return=None):
+  return _config('dqn', 'gym:CartPole-v1', run_dir, num_steps=DQN_BUDGET,
+                 stop_at_return=stop_at_return)
 
 
 class _ActorKiller:
@@ -183,8 +191,13 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   episodes = sum(len(rows) for rows in per_actor)
   assert steps == counts['actor_steps'] and episodes == counts['actor_episodes']
   # The last learner row is at most the final count (rows go at most once a second).
-  assert float(_rows(os.path.join(logs, 'learner.csv'))[-1]['learner_steps']) <= (
-      counts['learner_steps'])
+  learner_rows = _rows(os.path.join(logs, 'learner.csv'))
+  assert float(learner_rows[-1]['learner_steps']) <= counts['learner_steps']
+  # The learner logs the policy lag of the weights the actors act with: actors pull
+  # every 0.2 s, so it stays far below the run's learner steps.
+  lags = [(int(r['policy_lag_min']), int(r['policy_lag_max'])) for r in learner_rows]
+  assert all(0 <= low <= high for low, high in lags), lags
+  assert max(high for _, high in lags) < 0.5 * counts['learner_steps'], lags
 
   assert killer.killed, 'an actor process was killed'
   assert not psutil.pid_exists(killer.killed[0]) or (
@@ -248,3 +261,19 @@ def test_sigterm_checkpoints_leaves_no_process_and_resumes(tmp_path):
   output, _ = process.communicate(timeout=300)
   assert process.returncode == 0, output
   assert 'Resumed from' in output and 'interrupted=False' in output, output
+
+
+def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tmp_path):
+  """On-policy: 2 actors write whole episodes to the builder's queue table."""
+  del cluster
+  config = _config('reinforce', 'gym:CartPole-v0', str(tmp_path / 'reinforce'),
+                   num_episodes=REINFORCE_EPISODES, eval_every=0)
+  result = distributed.run_distributed_experiment(config, 2, actor_cpus=0.5, learner_cpus=0.5)
+  counts = result.counts
+  assert not result.interrupted and counts['actor_episodes'] >= REINFORCE_EPISODES, counts
+  # One learner step per `episodes_per_update` (1) episode taken from the queue.
+  assert 0.5 * REINFORCE_EPISODES <= counts['learner_steps'] <= counts['actor_episodes'], counts
+  learner_rows = _rows(os.path.join(result.run_dir, 'logs', 'learner.csv'))
+  assert learner_rows and all(int(r['policy_lag_max']) >= int(r['policy_lag_min']) >= 0
+                              for r in learner_rows)
+  assert result.final_evaluation['return_mean'] >= REINFORCE_THRESHOLD, result.final_evaluation

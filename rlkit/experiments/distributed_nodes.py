@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import ray
 
@@ -136,9 +136,10 @@ class LearnerVariables(core.VariableSource):
   learner's step count when that copy was taken (for the policy lag).
   """
 
-  def __init__(self, learner: Any, min_period_s: float = 0.0):
+  def __init__(self, learner: Any, min_period_s: float = 0.0, caller: Optional[str] = None):
     self._learner = learner
     self._min_period_s = float(min_period_s)
+    self._caller = caller
     self._cache: Dict[Tuple[str, ...], List[Any]] = {}
     self._fetched_at: Dict[Tuple[str, ...], float] = {}
     self.learner_step = 0
@@ -147,8 +148,9 @@ class LearnerVariables(core.VariableSource):
     key = tuple(names)
     now = time.monotonic()
     if key not in self._cache or now - self._fetched_at[key] >= self._min_period_s:
-      variables, step = ray.get(self._learner.get_variables_and_step.remote(list(names)),
-                                timeout=CALL_TIMEOUT_S)
+      variables, step = ray.get(
+          self._learner.get_variables_and_step.remote(list(names), self._caller),
+          timeout=CALL_TIMEOUT_S)
       self._cache[key], self._fetched_at[key], self.learner_step = variables, now, step
     return self._cache[key]
 
@@ -279,7 +281,9 @@ class LearnerNode(_Worker):
     self._client = reverb.Client(ray.get(replay.address.remote(), timeout=CALL_TIMEOUT_S))
     self._dataset = builder.make_dataset_iterator(self._client)
     self._counter = RemoteCounter(counter, 'learner')
-    logger_fn = _logger_factory(config)
+    # Learner step at each actor's last weight fetch: the learner logs the policy lag.
+    self._actors_weights_step: Dict[str, int] = {}
+    logger_fn = _with_policy_lag(_logger_factory(config), self._policy_lag)
     networks = _make_networks(config, spec, config.seed)
     self._learner = builder.make_learner(
         networks, self._dataset, logger_fn, spec, self._client,
@@ -313,10 +317,20 @@ class LearnerNode(_Worker):
       self._step_s += time.monotonic() - started
       self._steps += 1
 
-  def get_variables_and_step(self, names: Sequence[str]) -> Tuple[List[Any], int]:
+  def get_variables_and_step(self, names: Sequence[str],
+                             caller: Optional[str] = None) -> Tuple[List[Any], int]:
     with self._lock:
-      return (self._learner.get_variables(list(names)),
-              int(self._counter.get_counts().get('learner_steps', 0)))
+      step = int(self._counter.get_counts().get('learner_steps', 0))
+      if caller is not None:
+        self._actors_weights_step[caller] = step
+      return self._learner.get_variables(list(names)), step
+
+  def _policy_lag(self) -> Dict[str, int]:
+    """Learner steps since the oldest (and newest) weights an actor acts with now (0: none yet)."""
+    step = int(self._counter.get_counts().get('learner_steps', 0))
+    fetched = list(self._actors_weights_step.values()) or [step]
+    return {'policy_lag_max': max(0, step - min(fetched)),
+            'policy_lag_min': max(0, step - max(fetched))}
 
   def save(self) -> Dict[str, Any]:
     with self._lock:
@@ -379,7 +393,7 @@ class ActorNode(_Worker):
     else:
       self._adder = batched_adder.BatchedAdder.from_factory(
           lambda: builder.make_adder(client, spec, policy), num_envs)
-    self._source = LearnerVariables(learner, variable_update_period)
+    self._source = LearnerVariables(learner, variable_update_period, caller=f'actor_{index}')
     self._actor = builder.make_actor(seed, policy, spec, self._source, self._adder,
                                      horizon=horizon, num_envs=num_envs)
     self._actor.update(wait=True)
@@ -461,6 +475,26 @@ def _restart_count(counter: Any, label: str) -> int:
   if not ray.get_runtime_context().was_current_actor_reconstructed:
     return 0
   return ray.get(counter.note_restart.remote(label), timeout=CALL_TIMEOUT_S)
+
+
+class _PolicyLagLogger(loggers.Logger):
+  """Adds the learner node's policy-lag columns to each row of the learner's logger."""
+
+  def __init__(self, logger: Any, policy_lag: Callable[[], Mapping[str, int]]):
+    self._logger, self._policy_lag = logger, policy_lag
+
+  def write(self, data: Mapping[str, Any]) -> None:
+    self._logger.write({**data, **self._policy_lag()})
+
+  def close(self) -> None:
+    self._logger.close()
+
+
+def _with_policy_lag(logger_fn: Any, policy_lag: Callable[[], Mapping[str, int]]) -> Any:
+  def make_logger(label: str, *args, **kwargs):
+    logger = logger_fn(label, *args, **kwargs)
+    return _PolicyLagLogger(logger, policy_lag) if label == 'learner' else logger
+  return make_logger
 
 
 def _logger_factory(config: config_lib.ExperimentConfig) -> Any:

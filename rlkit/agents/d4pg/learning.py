@@ -1,16 +1,15 @@
 """The D4PG learner: a categorical distributional critic and a deterministic policy."""
 
-import copy
 import numbers
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, Optional
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rlkit import core
 from rlkit import specs
 from rlkit.agents import learner_base
+from rlkit.agents.continuous import learner_state
 from rlkit.agents.continuous import learning_utils
 from rlkit.agents.continuous import networks as networks_lib
 from rlkit.agents.d4pg import networks as d4pg_networks
@@ -46,7 +45,7 @@ def categorical_projection(atoms: torch.Tensor, probabilities: torch.Tensor,
   return (probabilities[:, :, None] * weights).sum(dim=1)
 
 
-class D4PGLearner(core.Learner):
+class D4PGLearner(learner_state.ContinuousLearner):
   """Distributed Distributional DDPG (Barth-Maron et al. 2018), in one learner.
 
   The critic Z(o, a) is a categorical distribution on the fixed support
@@ -118,10 +117,6 @@ class D4PGLearner(core.Learner):
     self._num_steps = 0
 
   @property
-  def num_steps(self) -> int:
-    return self._num_steps
-
-  @property
   def support(self) -> torch.Tensor:
     return self._support
 
@@ -167,41 +162,8 @@ class D4PGLearner(core.Learner):
         **counts,
     })
 
-  @property
-  def learning_rate(self) -> float:
-    """The policy's learning rate (constant)."""
-    return self._policy_optimizer.param_groups[0]['lr']
-
-  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a CPU copy of the policy network's state dict."""
-    for name in names:
-      if name != 'policy':
-        raise ValueError(f"Unknown variables {name!r}: D4PGLearner provides ['policy'].")
-    return [learning_utils.cpu_state_dict(self._policy) for _ in names]
-
-  _STATE_KEYS = ('policy', 'critic', 'target_policy', 'target_critic', 'policy_optimizer',
-                 'critic_optimizer', 'num_steps')
-
-  def save(self) -> Dict[str, Any]:
-    """Copies of the networks, targets, optimizers and step count."""
-    return copy.deepcopy({
-        'policy': self._policy.state_dict(),
-        'critic': self._critic.state_dict(),
-        'target_policy': self._target_policy.state_dict(),
-        'target_critic': self._target_critic.state_dict(),
-        'policy_optimizer': self._policy_optimizer.state_dict(),
-        'critic_optimizer': self._critic_optimizer.state_dict(),
-        'num_steps': self._num_steps,
-    })
-
-  def restore(self, state: Mapping[str, Any]) -> None:
-    missing = set(self._STATE_KEYS) - set(state)
-    if missing:
-      raise ValueError(f'D4PGLearner.restore: state lacks {sorted(missing)}.')
-    self._policy.load_state_dict(state['policy'])
-    self._critic.load_state_dict(state['critic'])
-    self._target_policy.load_state_dict(state['target_policy'])
-    self._target_critic.load_state_dict(state['target_critic'])
-    self._policy_optimizer.load_state_dict(state['policy_optimizer'])
-    self._critic_optimizer.load_state_dict(state['critic_optimizer'])
-    self._num_steps = int(state['num_steps'])
+  def _state_objects(self) -> Dict[str, Any]:
+    return {'policy': self._policy, 'critic': self._critic,
+            'target_policy': self._target_policy, 'target_critic': self._target_critic,
+            'policy_optimizer': self._policy_optimizer,
+            'critic_optimizer': self._critic_optimizer}

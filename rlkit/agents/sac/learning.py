@@ -1,14 +1,13 @@
 """The SAC learner: twin soft Q-learning, a tanh-Gaussian policy, automatic temperature."""
 
-import copy
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, Optional
 
 import torch
 from torch.nn import functional as F
 
-from rlkit import core
 from rlkit import specs
 from rlkit.agents import learner_base
+from rlkit.agents.continuous import learner_state
 from rlkit.agents.continuous import learning_utils
 from rlkit.agents.continuous import networks as networks_lib
 from rlkit.agents.sac import networks as sac_networks
@@ -16,7 +15,7 @@ from rlkit.utils import counting
 from rlkit.utils import loggers
 
 
-class SACLearner(core.Learner):
+class SACLearner(learner_state.ContinuousLearner):
   """Soft Actor-Critic (Haarnoja et al. 2018a/b) on replayed transitions.
 
   One step on a batch (o, a, r, d, o') with a in the unit box (the learner
@@ -89,10 +88,6 @@ class SACLearner(core.Learner):
     self._num_steps = 0
 
   @property
-  def num_steps(self) -> int:
-    return self._num_steps
-
-  @property
   def alpha(self) -> float:
     return float(self._log_alpha.exp())
 
@@ -142,46 +137,9 @@ class SACLearner(core.Learner):
         **counts,
     })
 
-  @property
-  def learning_rate(self) -> float:
-    """The policy's learning rate (constant)."""
-    return self._policy_optimizer.param_groups[0]['lr']
-
-  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a CPU copy of the policy network's state dict."""
-    for name in names:
-      if name != 'policy':
-        raise ValueError(f"Unknown variables {name!r}: SACLearner provides ['policy'].")
-    return [learning_utils.cpu_state_dict(self._policy) for _ in names]
-
-  _STATE_KEYS = ('policy', 'critic', 'target_critic', 'log_alpha', 'policy_optimizer',
-                 'critic_optimizer', 'alpha_optimizer', 'generator', 'num_steps')
-
-  def save(self) -> Dict[str, Any]:
-    """Copies of the networks, target critics, log_alpha, optimizers, generator, step count."""
-    return copy.deepcopy({
-        'policy': self._policy.state_dict(),
-        'critic': self._critic.state_dict(),
-        'target_critic': self._target_critic.state_dict(),
-        'log_alpha': self._log_alpha.detach(),
-        'policy_optimizer': self._policy_optimizer.state_dict(),
-        'critic_optimizer': self._critic_optimizer.state_dict(),
-        'alpha_optimizer': self._alpha_optimizer.state_dict(),
-        'generator': self._generator.get_state(),
-        'num_steps': self._num_steps,
-    })
-
-  def restore(self, state: Mapping[str, Any]) -> None:
-    missing = set(self._STATE_KEYS) - set(state)
-    if missing:
-      raise ValueError(f'SACLearner.restore: state lacks {sorted(missing)}.')
-    self._policy.load_state_dict(state['policy'])
-    self._critic.load_state_dict(state['critic'])
-    self._target_critic.load_state_dict(state['target_critic'])
-    with torch.no_grad():
-      self._log_alpha.copy_(state['log_alpha'])
-    self._policy_optimizer.load_state_dict(state['policy_optimizer'])
-    self._critic_optimizer.load_state_dict(state['critic_optimizer'])
-    self._alpha_optimizer.load_state_dict(state['alpha_optimizer'])
-    self._generator.set_state(state['generator'])
-    self._num_steps = int(state['num_steps'])
+  def _state_objects(self) -> Dict[str, Any]:
+    return {'policy': self._policy, 'critic': self._critic,
+            'target_critic': self._target_critic, 'log_alpha': self._log_alpha,
+            'policy_optimizer': self._policy_optimizer,
+            'critic_optimizer': self._critic_optimizer,
+            'alpha_optimizer': self._alpha_optimizer, 'generator': self._generator}

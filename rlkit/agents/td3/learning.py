@@ -1,14 +1,13 @@
 """The TD3 learner: twin critics, delayed policy updates, target-policy smoothing."""
 
-import copy
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, Optional
 
 import torch
 from torch.nn import functional as F
 
-from rlkit import core
 from rlkit import specs
 from rlkit.agents import learner_base
+from rlkit.agents.continuous import learner_state
 from rlkit.agents.continuous import learning_utils
 from rlkit.agents.continuous import networks as networks_lib
 from rlkit.agents.td3 import networks as td3_networks
@@ -16,7 +15,7 @@ from rlkit.utils import counting
 from rlkit.utils import loggers
 
 
-class TD3Learner(core.Learner):
+class TD3Learner(learner_state.ContinuousLearner):
   """Twin Delayed DDPG (Fujimoto et al. 2018) on replayed transitions.
 
   One step on a batch (o, a, r, d, o') with a in the unit box (the learner
@@ -88,10 +87,6 @@ class TD3Learner(core.Learner):
     self._num_steps = 0
     self._actor_loss = torch.tensor(float('nan'))
 
-  @property
-  def num_steps(self) -> int:
-    return self._num_steps
-
   def step(self) -> None:
     batch = learning_utils.to_device(next(self._iterator).data, self._device)
     o, r, d, o_next = batch.observation, batch.reward, batch.discount, batch.next_observation
@@ -131,45 +126,9 @@ class TD3Learner(core.Learner):
         **counts,
     })
 
-  @property
-  def learning_rate(self) -> float:
-    """The policy's learning rate (constant)."""
-    return self._policy_optimizer.param_groups[0]['lr']
-
-  def get_variables(self, names: Sequence[str]) -> List[Mapping[str, torch.Tensor]]:
-    """'policy': a CPU copy of the policy network's state dict."""
-    for name in names:
-      if name != 'policy':
-        raise ValueError(f"Unknown variables {name!r}: TD3Learner provides ['policy'].")
-    return [learning_utils.cpu_state_dict(self._policy) for _ in names]
-
-  _STATE_KEYS = ('policy', 'critic', 'target_policy', 'target_critic', 'policy_optimizer',
-                 'critic_optimizer', 'generator', 'num_steps', 'actor_loss')
-
-  def save(self) -> Dict[str, Any]:
-    """Copies of the networks, targets, optimizers, generator and step count."""
-    return copy.deepcopy({
-        'policy': self._policy.state_dict(),
-        'critic': self._critic.state_dict(),
-        'target_policy': self._target_policy.state_dict(),
-        'target_critic': self._target_critic.state_dict(),
-        'policy_optimizer': self._policy_optimizer.state_dict(),
-        'critic_optimizer': self._critic_optimizer.state_dict(),
-        'generator': self._generator.get_state(),
-        'num_steps': self._num_steps,
-        'actor_loss': self._actor_loss,
-    })
-
-  def restore(self, state: Mapping[str, Any]) -> None:
-    missing = set(self._STATE_KEYS) - set(state)
-    if missing:
-      raise ValueError(f'TD3Learner.restore: state lacks {sorted(missing)}.')
-    self._policy.load_state_dict(state['policy'])
-    self._critic.load_state_dict(state['critic'])
-    self._target_policy.load_state_dict(state['target_policy'])
-    self._target_critic.load_state_dict(state['target_critic'])
-    self._policy_optimizer.load_state_dict(state['policy_optimizer'])
-    self._critic_optimizer.load_state_dict(state['critic_optimizer'])
-    self._generator.set_state(state['generator'])
-    self._num_steps = int(state['num_steps'])
-    self._actor_loss = state['actor_loss'].clone()
+  def _state_objects(self) -> Dict[str, Any]:
+    return {'policy': self._policy, 'critic': self._critic,
+            'target_policy': self._target_policy, 'target_critic': self._target_critic,
+            'policy_optimizer': self._policy_optimizer,
+            'critic_optimizer': self._critic_optimizer, 'generator': self._generator,
+            'actor_loss': self._actor_loss}

@@ -3,6 +3,7 @@
 import dm_env
 import numpy as np
 import pytest
+import reverb
 import tensorflow as tf
 import torch
 import tree
@@ -16,6 +17,7 @@ from rlkit.replay import packing
 from rlkit.replay import server as server_lib
 from rlkit.replay import signatures
 from rlkit.replay import tables
+from tests import test_acme_adder_cases as acme_cases
 
 _REWARD = specs.Array((), np.float32, 'reward')
 _DISCOUNT = specs.BoundedArray((), np.float32, 0.0, 1.0, 'discount')
@@ -207,3 +209,41 @@ def test_packed_writes_copy_observations_the_environment_reuses():
   firsts = sorted(float(row[0][0]) for row in rows)
   nexts = sorted(float(row[4][0]) for row in rows)
   assert firsts == [0, 0, 0, 1, 2, 3] and nexts == [1, 2, 3, 4, 4, 4]
+
+
+def _bounded_spec(value):
+  """A spec of `value`; integers get bounds, which the packed layout needs."""
+  array = np.asarray(value)
+  if array.dtype.kind in 'iu':
+    return specs.BoundedArray(array.shape, array.dtype, -100, 100)
+  return specs.Array(array.shape, array.dtype)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize('name', sorted(acme_cases.TRANSITION_CASES))
+def test_packed_layout_matches_acme_cases(name):
+  n_step, discount, first_obs, steps, expected = acme_cases.TRANSITION_CASES[name]
+  action, timestep = steps[0][:2]
+  to_specs = lambda nest: tree.map_structure(_bounded_spec, nest)
+  spec = specs.EnvironmentSpec(
+      observations=to_specs(timestep.observation), actions=to_specs(action),
+      rewards=to_specs(timestep.reward), discounts=to_specs(timestep.discount))
+  extras_spec = to_specs(steps[0][2]) if len(steps[0]) == 3 else ()
+  signature = transition.NStepTransitionAdder.signature(spec, extras_spec, 'packed')
+  layout = packing.from_table_signature(signature)
+  server = reverb.Server([reverb.Table.queue('queue', 100, signature=signature)])
+  try:
+    client = reverb.Client(f'localhost:{server.port}')
+    adder = transition.NStepTransitionAdder(
+        client, n_step, discount, priority_fns={'queue': None}, environment_spec=spec,
+        layout='packed', extras_spec=extras_spec)
+    acme_cases._run(adder, dm_env.restart(first_obs), steps)  # pylint: disable=protected-access
+    samples = client.sample('queue', num_samples=len(expected), emit_timesteps=False)
+    vectors = [np.asarray(sample.data[0]) for sample in samples]
+  finally:
+    server.stop()
+  assert layout.dtype == np.float64 and len(vectors) == len(expected)
+  for e, vector in zip(expected, vectors):
+    observed = tree.map_structure(lambda x: x[0].numpy(),
+                                  layout.unpack(torch.from_numpy(vector)[None]))
+    acme_cases._check(e, observed, layout.signature)  # pylint: disable=protected-access

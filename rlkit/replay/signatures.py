@@ -67,6 +67,28 @@ def transition_signature(environment_spec: specs.EnvironmentSpec,
       columns, packing.value_specs(environment_spec, extras_spec)).table_signature()
 
 
+# 'auto' packs transitions of at most this many numbers: beyond it the copies
+# of each observation (twice per item, in float) outweigh the sampler's
+# per-column cost.
+AUTO_PACKED_MAX_SIZE = 1024
+
+
+def resolve_transition_layout(layout: str, environment_spec: specs.EnvironmentSpec,
+                              extras_spec: types.NestedSpec = ()) -> str:
+  """'columns' or 'packed' for `layout`; 'auto' is 'packed' where the spec allows it.
+
+  The spec allows it when every leaf packs losslessly (`rlkit.replay.packing`)
+  into at most `AUTO_PACKED_MAX_SIZE` numbers.
+  """
+  if layout != 'auto':
+    return packing.check_layout(layout)
+  try:
+    packed = transition_signature(environment_spec, extras_spec, 'packed')
+  except ValueError:
+    return 'columns'
+  return 'packed' if packed.shape[0] <= AUTO_PACKED_MAX_SIZE else 'columns'
+
+
 def sequence_signature(environment_spec: specs.EnvironmentSpec,
                        sequence_length: Optional[int] = None,
                        extras_spec: types.NestedSpec = ()) -> base.Step:

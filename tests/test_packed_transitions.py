@@ -247,3 +247,28 @@ def test_packed_layout_matches_acme_cases(name):
     observed = tree.map_structure(lambda x: x[0].numpy(),
                                   layout.unpack(torch.from_numpy(vector)[None]))
     acme_cases._check(e, observed, layout.signature)  # pylint: disable=protected-access
+
+
+def test_auto_layout_packs_small_lossless_specs_only():
+  resolve = signatures.resolve_transition_layout
+  assert resolve('auto', BOX) == resolve('auto', NESTED) == 'packed'
+  frames = BOX._replace(observations=specs.Array((84, 84, 4), np.uint8))
+  unbounded = BOX._replace(observations=specs.Array((2,), np.int64))
+  assert resolve('auto', frames) == resolve('auto', unbounded) == 'columns'
+  assert resolve('packed', frames) == 'packed' and resolve('columns', BOX) == 'columns'
+  with pytest.raises(ValueError, match='layout must be one of'):
+    resolve('rows', BOX)
+
+
+def test_value_based_builder_follows_replay_layout():
+  from rlkit.agents import dqn  # pylint: disable=g-import-not-at-top
+  unbounded = BOX._replace(observations=specs.Array((2,), np.int64))
+  signature_of = lambda layout, spec: dqn.DQNBuilder(dqn.DQNConfig(
+      replay_layout=layout)).make_replay_tables(spec)[0].info.signature
+  assert isinstance(signature_of('auto', BOX), tf.TensorSpec)
+  assert signature_of('columns', BOX) == signatures.transition_signature(BOX)
+  assert signature_of('auto', unbounded) == signatures.transition_signature(unbounded)
+  with pytest.raises(ValueError, match='leaf observation .*no bounds'):
+    signature_of('packed', unbounded)
+  with pytest.raises(ValueError, match="replay_layout='rows' is not allowed"):
+    dqn.DQNConfig(replay_layout='rows')

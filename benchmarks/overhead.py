@@ -3,6 +3,7 @@
     python -m benchmarks.overhead                      # 20000 steps, 3 rounds, single and vectorized
     python -m benchmarks.overhead --paths=single --rounds=1 --num_steps=5000
     python -m benchmarks.overhead --smoke              # seconds: wiring only
+    python -m benchmarks.overhead --columns            # also rlkit on Acme's column layout
 
 Both sides run the same DQN on CartPole-v1: an MLP 4-128-128-2, Adam
 (learning rate 3e-3 decaying linearly to 3e-4 over the run), double Q with a
@@ -26,6 +27,7 @@ since the machine is shared; the table gives each run's steps/s and the
 median ratio rlkit / bare (target >= 0.85).
 """
 
+import functools
 import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -41,6 +43,9 @@ flags.DEFINE_list('paths', ['single', 'vectorized'], 'single and/or vectorized.'
 flags.DEFINE_integer('num_envs', 32, 'Copies of the vectorized path.', flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Seed of every run.', flag_values=FLAGS)
 flags.DEFINE_bool('runner', False, 'Also time rlkit through run_experiment (single path).',
+                  flag_values=FLAGS)
+flags.DEFINE_bool('columns', False, "Also time rlkit with replay_layout='columns' (Acme's "
+                  'five-column tables; the default packs each transition in one column).',
                   flag_values=FLAGS)
 flags.DEFINE_bool('smoke', False, 'Seconds: 400 steps, 1 round, 4 copies; the numbers mean nothing.',
                   flag_values=FLAGS)
@@ -59,9 +64,10 @@ EPS_INIT, EPS_FINAL, EPS_FRACTION = 1.0, 0.05, 0.1
 REPLAY_SIZE = 100_000
 
 
-def _rlkit_config(min_replay_size: int):
+def _rlkit_config(min_replay_size: int, layout: str = 'auto'):
   from rlkit.agents import dqn  # pylint: disable=g-import-not-at-top
   return dqn.DQNConfig(
+      replay_layout=layout,
       hidden_sizes=HIDDEN, batch_size=BATCH_SIZE, samples_per_insert=SAMPLES_PER_INSERT,
       learning_rate=LEARNING_RATE, learning_rate_final_fraction=FINAL_LR_FRACTION,
       discount=DISCOUNT, n_step=1, loss='huber', double_q=True,
@@ -70,7 +76,8 @@ def _rlkit_config(min_replay_size: int):
       epsilon_init=EPS_INIT, epsilon_final=EPS_FINAL, epsilon_decay_fraction=EPS_FRACTION)
 
 
-def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int) -> Dict[str, Any]:
+def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int,
+              layout: str = 'auto') -> Dict[str, Any]:
   """rlkit's DQN through make_local_agent and the (batched) environment loop."""
   from rlkit import batched_environment_loop  # pylint: disable=g-import-not-at-top
   from rlkit import environment_loop  # pylint: disable=g-import-not-at-top
@@ -82,7 +89,7 @@ def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int) ->
   from rlkit.utils import loggers  # pylint: disable=g-import-not-at-top
 
   make = lambda s: factory.make_environment(f'gym:{ENV}', seed=s)
-  builder = dqn.DQNBuilder(_rlkit_config(min_replay_size))
+  builder = dqn.DQNBuilder(_rlkit_config(min_replay_size, layout))
   if num_envs > 1:
     environment = batched.BatchedEnvironment.from_factory(make, num_envs, seed=seed)
     spec = environment.single_environment_spec()
@@ -96,12 +103,13 @@ def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int) ->
           environment, agent, logger=loggers.NoOpLogger())
     else:
       loop = environment_loop.EnvironmentLoop(environment, agent, logger=loggers.NoOpLogger())
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     steps = loop.run(num_steps=num_steps)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     learner_steps = agent.num_learner_steps
   environment.close()
-  return {'steps': steps, 'seconds': seconds, 'learner_steps': learner_steps}
+  return {'steps': steps, 'seconds': seconds, 'learner_steps': learner_steps,
+          'cpu_seconds': cpu_seconds}
 
 
 def run_rlkit_runner(num_steps: int, seed: int, num_envs: int,
@@ -195,7 +203,7 @@ def run_bare(num_steps: int, seed: int, num_envs: int, min_replay_size: int) -> 
                           ).astype(np.float32)
   decay_steps = EPS_FRACTION * num_steps
   steps = 0
-  start = time.perf_counter()
+  start, cpu_start = time.perf_counter(), time.process_time()
   while steps < num_steps:
     epsilon = max(EPS_FINAL, EPS_INIT + (EPS_FINAL - EPS_INIT) * steps / decay_steps)
     with torch.inference_mode():
@@ -222,14 +230,16 @@ def run_bare(num_steps: int, seed: int, num_envs: int, min_replay_size: int) -> 
       learn()
       learner_steps += 1
       budget -= 1.0
-  seconds = time.perf_counter() - start
+  seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
   for env in envs:
     env.close()
-  return {'steps': steps, 'seconds': seconds, 'learner_steps': learner_steps}
+  return {'steps': steps, 'seconds': seconds, 'learner_steps': learner_steps,
+          'cpu_seconds': cpu_seconds}
 
 
 ARMS: Dict[str, Callable[..., Dict[str, Any]]] = {
-    'rlkit': run_rlkit, 'bare': run_bare, 'rlkit run_experiment': run_rlkit_runner}
+    'rlkit': run_rlkit, 'bare': run_bare, 'rlkit run_experiment': run_rlkit_runner,
+    'rlkit columns': functools.partial(run_rlkit, layout='columns')}
 
 
 def measure(path: str, arms: List[str], num_steps: int, rounds: int, seed: int,
@@ -243,8 +253,10 @@ def measure(path: str, arms: List[str], num_steps: int, rounds: int, seed: int,
       result.update(path=path, arm=arm, round=round_index,
                     steps_per_second=result['steps'] / max(result['seconds'], 1e-9))
       rows.append(result)
+      cpu = result.get('cpu_seconds')
+      cpu_note = '' if cpu is None else f', {result["steps"] / max(cpu, 1e-9):.0f} per CPU s'
       print(f'  {path} {arm} round {round_index}: {result["steps_per_second"]:.0f} steps/s '
-            f'({result["learner_steps"]} learner steps)', flush=True)
+            f'({result["learner_steps"]} learner steps{cpu_note})', flush=True)
   return rows
 
 
@@ -267,6 +279,13 @@ def report(rows: List[Dict[str, Any]]) -> str:
           f'{path}: {arm} median {statistics.median(r["steps_per_second"] for r in mine):.0f} '
           f'steps/s, bare median {statistics.median(r["steps_per_second"] for r in bare):.0f} '
           f'steps/s, ratio {arm} / bare {statistics.median(ratios):.2f} (target >= 0.85)')
+      if all('cpu_seconds' in r for r in mine + bare):
+        per_cpu = lambda r: r['steps'] / max(r['cpu_seconds'], 1e-9)
+        cpu_ratios = [per_cpu(m) / per_cpu(b) for m, b in zip(mine, bare)]
+        lines.append(
+            f'{path}: per CPU second (all threads; steadier on a busy machine) {arm} median '
+            f'{statistics.median(map(per_cpu, mine)):.0f} steps, bare '
+            f'{statistics.median(map(per_cpu, bare)):.0f}, ratio {statistics.median(cpu_ratios):.2f}')
   return '\n'.join(lines)
 
 
@@ -288,6 +307,8 @@ def main(argv: Optional[List[str]] = None) -> None:
   rows = []
   for path in args.paths:
     arms = ['rlkit', 'bare']
+    if args.columns:
+      arms.insert(1, 'rlkit columns')
     if args.runner and path == 'single':
       arms.append('rlkit run_experiment')
     rows += measure(path, arms, num_steps, rounds, args.seed, num_envs, min_replay_size)

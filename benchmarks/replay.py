@@ -11,7 +11,9 @@ reward and discount) throughout.
 3. wait share: a DQN-sized learner (MLP 4-256-256-2, Adam) fed by the
    iterator at batch 64 and 256; the share of its step time spent blocked in
    next() (target < 10%).
-4. with --options: the data-path variants that were compared.
+4. layouts: insert and sample rates of the columns (Acme's `Transition`) and
+   packed (one float32 vector per item) transition tables, side by side.
+5. with --options: the data-path variants that were compared.
 
 The machine is shared and noisy: the variants of each table are measured in
 alternating rounds and the medians reported, with the load average.
@@ -116,17 +118,17 @@ def write(adder, steps: Steps) -> None:
   adder.flush()
 
 
-def make_server(max_size: int) -> server_lib.ReplayServer:
+def make_server(max_size: int, layout: str = 'columns') -> server_lib.ReplayServer:
   return server_lib.ReplayServer(
-      [tables.make_transition_table(TABLE, SPEC, max_size=max_size)])
+      [tables.make_transition_table(TABLE, SPEC, max_size=max_size, layout=layout)])
 
 
-def insert_adder(steps: Steps, n_step: int) -> float:
+def insert_adder(steps: Steps, n_step: int, layout: str = 'columns') -> float:
   """Items/s written through the n-step adder (fresh table, with flush)."""
-  with make_server(max_size=2 * steps.num_steps) as srv:
+  with make_server(max_size=2 * steps.num_steps, layout=layout) as srv:
     adder = transition.NStepTransitionAdder(
         srv.client(), n_step=n_step, discount=0.99,
-        priority_fns={TABLE: None}, environment_spec=SPEC)
+        priority_fns={TABLE: None}, environment_spec=SPEC, layout=layout)
     start = time.perf_counter()
     write(adder, steps)
     elapsed = time.perf_counter() - start
@@ -318,6 +320,36 @@ def run_sample(address: str, ring: RingBuffer, seconds: float,
       ['batch', 'iterator', 'cpu us', 'ring buffer', 'ratio', '>=100k'], rows)
 
 
+def run_layouts(steps: Steps, seconds: float, rounds: int) -> None:
+  layouts = ('columns', 'packed')
+  servers = {layout: make_server(steps.num_steps, layout) for layout in layouts}
+  try:
+    variants = {}
+    for layout, srv in servers.items():
+      adder = transition.NStepTransitionAdder(
+          srv.client(), n_step=1, discount=0.99, priority_fns={TABLE: None},
+          environment_spec=SPEC, layout=layout)
+      write(adder, steps)
+      adder.close()
+      variants[f'{layout} insert'] = lambda l=layout: {'rate': insert_adder(steps, 3, l)}
+      for batch_size in (64, 256):
+        variants[f'{layout} {batch_size}'] = (
+            lambda a=srv.address, b=batch_size: sample_iterator(a, b, seconds))
+    results = interleaved(variants, rounds)
+  finally:
+    for srv in servers.values():
+      srv.stop()
+  rows = []
+  for layout in layouts:
+    row = [layout, fmt_rate(results[f'{layout} insert']['rate'])]
+    for batch_size in (64, 256):
+      result = results[f'{layout} {batch_size}']
+      row += [fmt_rate(result['rate']), f'{result["cpu_us"]:.1f}']
+    rows.append(row)
+  print_table('transition layouts (transitions/s; CPU us per sampled transition, all threads)',
+              ['layout', 'insert n=3', 'b=64', 'cpu us 64', 'b=256', 'cpu us 256'], rows)
+
+
 def run_wait_share(address: str, ring: RingBuffer, seconds: float,
                    rounds: int) -> None:
 
@@ -456,6 +488,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_wait_share(srv.address, ring, 2 * args.seconds, args.rounds)
     if args.options:
       run_variants(srv, args.seconds, args.rounds)
+  run_layouts(steps, args.seconds, args.rounds)
   if args.options:
     run_chunk_lengths(steps, args.seconds, args.rounds)
   print(f'\nload average at end: {os.getloadavg()[0]:.1f}')

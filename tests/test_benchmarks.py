@@ -197,6 +197,12 @@ def test_replay_with_options(capsys):
     _non_negative(row['wait ms'])
     assert 0 <= _number(row['wait share']) <= 100
     assert row['<10%'] in (('yes', 'NO') if row['data source'] == 'replay iterator' else ('',))
+  layouts = _table(output, 'transition layouts (transitions/s; CPU us per sampled '
+                   'transition, all threads)')
+  assert [r['layout'] for r in layouts] == ['columns', 'packed']
+  for row in layouts:
+    assert {_positive(row[k]) for k in ('insert n=3', 'b=64', 'b=256')}
+    _non_negative(row['cpu us 64'])
   variants = _table(output, 'data-path variants (transitions/s; CPU us per transition)')
   assert len(variants) == 8
   assert 'iterator, 2 workers, dlpack (default)' in [r['variant'] for r in variants]

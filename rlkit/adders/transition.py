@@ -26,6 +26,12 @@ directly: each step appends one row (the new observation, the action, and the
 window's R and D), and each item references the stored cells, so every
 observation is stored once. Items are confirmed asynchronously; the adder only
 waits (flushes) when `max_in_flight_items` are pending, and at episode end.
+
+With `layout='packed'` each item is instead one flat vector appended on its
+own (`rlkit.replay.packing`): observations are stored once per item that
+holds them rather than once per step, and Reverb samples the item about
+twice as fast. The step's leaves are copied into the vector's dtype when
+they arrive, so environments may reuse their observation arrays.
 """
 
 import collections
@@ -41,12 +47,15 @@ import tree
 from rlkit import specs
 from rlkit import types
 from rlkit.adders import base
+from rlkit.replay import packing
 from rlkit.replay import priorities as priorities_lib
 from rlkit.replay import signatures
 from rlkit.replay import tables
 from rlkit.utils import tree_utils
 
 # Entry fields of the per-episode buffer (one entry per step in the window).
+# The *_REFS fields hold Reverb cell references (columns layout) or the
+# leaves as flat arrays of the packed dtype (packed layout).
 _OBS_REFS, _ACT_REFS, _EXT_REFS, _REWARD, _DISCOUNT, _OBS, _ACT, _EXT = range(8)
 
 
@@ -72,6 +81,10 @@ class NStepTransitionAdder(base.WriterAdder):
     chunk_length: rows per compressed Reverb chunk.
     timeout_s: how long a wait for the server may take before TimeoutError
       (e.g. a rate limiter that blocks inserts); None waits indefinitely.
+    layout: 'columns' (the Acme-shaped `Transition` items) or 'packed' (one
+      flat vector per item; needs `environment_spec`, and the tables must be
+      made with the same layout).
+    extras_spec: spec of the extras passed to `add`, for the packed layout.
   """
 
   def __init__(self,
@@ -84,7 +97,9 @@ class NStepTransitionAdder(base.WriterAdder):
                priority_trackers: Optional[
                    Mapping[str, priorities_lib.MaxPriorityTracker]] = None,
                chunk_length: int = 32,
-               timeout_s: Optional[float] = None):
+               timeout_s: Optional[float] = None,
+               layout: str = 'columns',
+               extras_spec: types.NestedSpec = ()):
     if not isinstance(client, reverb.Client):
       raise TypeError(f'client must be a reverb.Client, got {type(client).__name__}.')
     self._n_step = base.check_positive_int('n_step', n_step)
@@ -104,6 +119,13 @@ class NStepTransitionAdder(base.WriterAdder):
         for table in self._priority_fns
     }
     self._any_priority_fn = any(fn is not None for fn in self._priority_fns.values())
+    self._packer = None
+    if packing.check_layout(layout) == 'packed':
+      if environment_spec is None:
+        raise ValueError("layout='packed' needs the environment_spec of the items.")
+      self._packer = packing.PackedLayout(
+          self.signature(environment_spec, extras_spec),
+          packing.value_specs(environment_spec, extras_spec))
     chunk_length = base.check_positive_int('chunk_length', chunk_length)
     self._client = client
     self._writer = client._client.NewTrajectoryWriter(  # pylint: disable=protected-access
@@ -111,6 +133,7 @@ class NStepTransitionAdder(base.WriterAdder):
             max_chunk_length=chunk_length,
             num_keep_alive_refs=max(chunk_length, self._n_step + 2)),
         True)
+    self._append = self._writer.Append if self._packer is None else self._as_packed
     self._layout = None  # (num obs, action, extras, reward leaves), set on first add.
     self._nested = None  # Whether rewards/discounts take the general path.
     spec = environment_spec
@@ -138,12 +161,17 @@ class NStepTransitionAdder(base.WriterAdder):
 
   @staticmethod
   def signature(environment_spec: specs.EnvironmentSpec,
-                extras_spec: types.NestedSpec = ()) -> types.Transition:
-    """The table signature of the items this adder writes."""
+                extras_spec: types.NestedSpec = (),
+                layout: str = 'columns') -> types.NestedSpec:
+    """The table signature of the items this adder writes with `layout`."""
     rewards, discounts = environment_spec.rewards, environment_spec.discounts
     if not (tree.is_nested(rewards) or tree.is_nested(discounts)
             or tuple(rewards.shape) != tuple(discounts.shape)):
-      return signatures.transition_signature(environment_spec, extras_spec)
+      return signatures.transition_signature(environment_spec, extras_spec, layout)
+    if packing.check_layout(layout) == 'packed':
+      return packing.PackedLayout(
+          NStepTransitionAdder.signature(environment_spec, extras_spec),
+          packing.value_specs(environment_spec, extras_spec)).table_signature()
     rewards, discounts = tree_utils.broadcast_structures(rewards, discounts)
     reward_signature = tree.map_structure(
         lambda r, d: tf.TensorSpec(np.broadcast_shapes(tuple(r.shape), tuple(d.shape)),
@@ -159,8 +187,9 @@ class NStepTransitionAdder(base.WriterAdder):
     self._check_open()
     if self._episode_open:
       self.reset()
-    self._first_observation = (timestep.observation,
-                               self._observations.flatten(timestep.observation))
+    # A copy: the observation is written only with the first add().
+    self._first_observation = (timestep.observation, [
+        np.array(x) for x in self._observations.flatten(timestep.observation)])
     self._buffer.clear()
     self._next_obs_refs = None
     self._episode_open = True
@@ -192,10 +221,10 @@ class NStepTransitionAdder(base.WriterAdder):
     if layout != self._layout:
       self._set_layout(layout)
 
-    writer = self._writer
+    append = self._append
     if self._next_obs_refs is None:
       self._current_observation, flat_observation = self._first_observation
-      self._next_obs_refs = writer.Append(flat_observation + self._no_step)[:layout[0]]
+      self._next_obs_refs = append(flat_observation + self._no_step)[:layout[0]]
     buffer = self._buffer
     buffer.append([self._next_obs_refs, None, None, reward, discount,
                    self._current_observation, action, extras])
@@ -204,7 +233,7 @@ class NStepTransitionAdder(base.WriterAdder):
 
     two_k = 2 * num_rewards
     n_return, n_discount = cast(*window(0))
-    refs = writer.Append(flat_next + flat_action + flat_extras + n_return + n_discount)
+    refs = append(flat_next + flat_action + flat_extras + n_return + n_discount)
     num_obs, num_act = layout[0], layout[1]
     entry = buffer[-1]
     entry[_ACT_REFS] = refs[num_obs:num_obs + num_act]
@@ -216,7 +245,7 @@ class NStepTransitionAdder(base.WriterAdder):
     if next_timestep.last():
       for first in range(1, len(buffer)):
         n_return, n_discount = cast(*window(first))
-        refs = writer.Append(self._no_step_obs + n_return + n_discount)
+        refs = append(self._no_step_obs + n_return + n_discount)
         self._create_items(first, refs[-two_k:], n_return, n_discount,
                            next_observation)
       self._end_episode()
@@ -234,6 +263,11 @@ class NStepTransitionAdder(base.WriterAdder):
     self._no_step = [None] * (num_act + num_ext + 2 * num_rewards)
     self._no_step_obs = [None] * (num_obs + num_act + num_ext)
     self._squeeze = [True] * (2 * num_obs + num_act + num_ext + 2 * num_rewards)
+
+  def _as_packed(self, values):
+    """The packed layout's `_append`: copies of the leaves, flat, in the packed dtype."""
+    dtype = self._packer.dtype
+    return [None if v is None else np.array(v, dtype).reshape(-1) for v in values]
 
   def _window(self, first: int):
     """(R, D) of the window from buffer[first] to the newest step."""
@@ -292,11 +326,18 @@ class NStepTransitionAdder(base.WriterAdder):
                     n_discount, next_observation) -> None:
     """Items of buffer[first] -> the newest observation; n_return/n_discount are flat."""
     entry = self._buffer[first]
-    trajectory = ([[ref] for ref in entry[_OBS_REFS]] +
-                  [[ref] for ref in entry[_ACT_REFS]] +
-                  [[ref] for ref in reward_and_discount_refs] +
-                  [[ref] for ref in self._next_obs_refs] +
-                  [[ref] for ref in entry[_EXT_REFS]])
+    cells = (entry[_OBS_REFS] + entry[_ACT_REFS] + reward_and_discount_refs +
+             self._next_obs_refs + entry[_EXT_REFS])
+    squeeze = self._squeeze
+    if self._packer is not None:
+      vector = np.concatenate(cells)
+      if vector.shape[0] != self._packer.size:
+        raise ValueError(
+            f'The step packs into {vector.shape[0]} numbers, the packed layout of '
+            f'the environment spec and extras_spec into {self._packer.size}: do '
+            f'the extras match extras_spec?')
+      cells, squeeze = self._writer.Append([vector]), [True]
+    trajectory = [[ref] for ref in cells]
     transition = None
     if self._any_priority_fn:
       if self._nested:
@@ -314,7 +355,7 @@ class NStepTransitionAdder(base.WriterAdder):
       else:
         priority = base.check_priority(table, priority_fn(transition))
         tracker.update(priority)
-      self._writer.CreateItem(table, priority, trajectory, self._squeeze)
+      self._writer.CreateItem(table, priority, trajectory, squeeze)
       self._pending += 1
 
   def _end_episode(self) -> None:
@@ -343,5 +384,7 @@ class NStepTransitionAdder(base.WriterAdder):
     self._end_episode()
 
   def __repr__(self) -> str:
+    layout = 'columns' if self._packer is None else 'packed'
     return (f'NStepTransitionAdder(n_step={self._n_step}, '
-            f'discount={self._discount}, tables={sorted(self._priority_fns)})')
+            f'discount={self._discount}, tables={sorted(self._priority_fns)}, '
+            f'layout={layout!r})')

@@ -34,6 +34,7 @@ import tree
 
 from rlkit import specs
 from rlkit import types
+from rlkit.replay import packing
 from rlkit.replay import prefetch as prefetch_lib
 
 _CONVERSIONS = ('dlpack', 'numpy')
@@ -433,7 +434,9 @@ def make_transition_iterator(
   """Iterator over batches of `types.Transition` from a transition table.
 
   Yields `ReplaySample(info, data)` where `data` is a `types.Transition` whose
-  leaves are torch tensors with a leading batch dimension.
+  leaves are torch tensors with a leading batch dimension. Tables of either
+  layout (`rlkit.replay.packing`) give the same batches: a packed table's
+  [B, k] vectors are unpacked into slices of the original shapes and dtypes.
 
   Args:
     server_address: 'host:port' of the Reverb server.
@@ -459,14 +462,16 @@ def make_transition_iterator(
   _check_common(server_address, table, batch_size, prefetch, timeout_s)
   _check_device(device)
   signature = fetch_signature(server_address, table, timeout_s)
-  fields = getattr(signature, '_fields', None)
+  layout = packing.from_table_signature(signature)
+  columns = signature if layout is None else layout.signature
+  fields = getattr(columns, '_fields', None)
   if tuple(fields or ()) != types.Transition._fields:
     raise ValueError(
         f'Table {table!r} at {server_address} does not hold transitions: its '
         f'signature is {signature}, expected fields {types.Transition._fields}.')
   if environment_spec is not None:
-    _check_environment_spec(signature, environment_spec, table)
+    _check_environment_spec(columns, environment_spec, table)
   return ReplayIterator(
       server_address, table, batch_size, prefetch=prefetch, device=device,
-      timeout_s=timeout_s, as_data=_to_transition, signature=signature,
-      **kwargs)
+      timeout_s=timeout_s, signature=signature,
+      as_data=_to_transition if layout is None else layout.unpack, **kwargs)

@@ -13,6 +13,7 @@ import tree
 from rlkit import specs
 from rlkit import types
 from rlkit.adders import base
+from rlkit.replay import packing
 
 
 def _check_environment_spec(environment_spec: Any) -> None:
@@ -38,14 +39,21 @@ def tensor_spec(spec: Any, prefix: Sequence[Optional[int]] = ()) -> tf.TensorSpe
 
 
 def transition_signature(environment_spec: specs.EnvironmentSpec,
-                         extras_spec: types.NestedSpec = ()) -> types.Transition:
-  """The signature of the (unbatched) `Transition` items of transition adders."""
+                         extras_spec: types.NestedSpec = (),
+                         layout: str = 'columns') -> Any:
+  """The signature of the (unbatched) `Transition` items of transition adders.
+
+  `layout='columns'` gives a `Transition` of specs (Acme's); 'packed' one
+  flat vector spec (see `rlkit.replay.packing`), or ValueError naming a leaf
+  that cannot be packed losslessly.
+  """
   _check_environment_spec(environment_spec)
+  packing.check_layout(layout)
   for field in ('rewards', 'discounts'):
     if tree.is_nested(getattr(environment_spec, field)):
       raise TypeError(f'Nested {field} specs are not supported by the adders.')
   observation = tree.map_structure(tensor_spec, environment_spec.observations)
-  return types.Transition(
+  columns = types.Transition(
       observation=observation,
       action=tree.map_structure(tensor_spec, environment_spec.actions),
       reward=tensor_spec(environment_spec.rewards),
@@ -53,6 +61,32 @@ def transition_signature(environment_spec: specs.EnvironmentSpec,
       next_observation=tree.map_structure(tensor_spec,
                                           environment_spec.observations),
       extras=tree.map_structure(tensor_spec, extras_spec))
+  if layout == 'columns':
+    return columns
+  return packing.PackedLayout(
+      columns, packing.value_specs(environment_spec, extras_spec)).table_signature()
+
+
+# 'auto' packs transitions of at most this many numbers: beyond it the copies
+# of each observation (twice per item, in float) outweigh the sampler's
+# per-column cost.
+AUTO_PACKED_MAX_SIZE = 1024
+
+
+def resolve_transition_layout(layout: str, environment_spec: specs.EnvironmentSpec,
+                              extras_spec: types.NestedSpec = ()) -> str:
+  """'columns' or 'packed' for `layout`; 'auto' is 'packed' where the spec allows it.
+
+  The spec allows it when every leaf packs losslessly (`rlkit.replay.packing`)
+  into at most `AUTO_PACKED_MAX_SIZE` numbers.
+  """
+  if layout != 'auto':
+    return packing.check_layout(layout)
+  try:
+    packed = transition_signature(environment_spec, extras_spec, 'packed')
+  except ValueError:
+    return 'columns'
+  return 'packed' if packed.shape[0] <= AUTO_PACKED_MAX_SIZE else 'columns'
 
 
 def sequence_signature(environment_spec: specs.EnvironmentSpec,

@@ -14,6 +14,11 @@ one batch of each per step (`NStepAndOneStep`) and the loss adds the two
 experience rather than seed 004's index-aligned pairs: each loss stays an
 unbiased estimate of its own expectation, and the tables need no coupling.
 
+Layout (`config.replay_layout`): both tables and adders store transitions
+packed into one vector per item where the spec allows it ('auto', see
+`rlkit.replay.packing`), or as Acme's `Transition` columns; the dataset reads
+the layout from the table, so learners get the same batches.
+
 Both tables get a samples-per-insert rate limiter (as Acme's) whose inserts
 never block, so one thread can act and learn: the single-process agent steps
 the learner only when the dataset is ready.
@@ -42,6 +47,7 @@ from rlkit.agents.dqn import config as dqn_config
 from rlkit.agents.value_based import learning
 from rlkit.agents.value_based import losses
 from rlkit.replay import priorities
+from rlkit.replay import signatures
 from rlkit.replay import tables as tables_lib
 from rlkit.utils import schedules
 
@@ -125,6 +131,9 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
   def _one_step_table(self) -> bool:
     return bool(self.config.add_one_step_loss and self.config.n_step > 1)
 
+  def _layout(self, environment_spec: specs.EnvironmentSpec) -> str:
+    return signatures.resolve_transition_layout(self.config.replay_layout, environment_spec)
+
   def _tracker(self, replay_client: Any) -> priorities.MaxPriorityTracker:
     """The priority tracker of the main table of `replay_client`'s server."""
     return self._trackers.setdefault(replay_client.server_address,
@@ -167,7 +176,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
         min_size_to_sample=min(c.min_replay_size, c.max_replay_size),
         samples_per_insert=c.samples_per_insert,
         samples_per_insert_tolerance_rate=c.samples_per_insert_tolerance_rate,
-        block_inserts=False)
+        block_inserts=False, layout=self._layout(environment_spec))
     tables = [tables_lib.make_transition_table(
         MAIN_TABLE, prioritized=c.prioritized, priority_exponent=c.priority_exponent,
         **common)]
@@ -212,14 +221,15 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     del policy
     c = self.config
     trackers = {MAIN_TABLE: self._tracker(replay_client)} if c.prioritized else None
+    layout = self._layout(environment_spec)
     adder = transition_adder.NStepTransitionAdder(
         replay_client, c.n_step, c.discount, priority_fns={MAIN_TABLE: None},
-        environment_spec=environment_spec, priority_trackers=trackers)
+        environment_spec=environment_spec, priority_trackers=trackers, layout=layout)
     if not self._one_step_table:
       return adder
     one_step = transition_adder.NStepTransitionAdder(
         replay_client, 1, c.discount, priority_fns={ONE_STEP_TABLE: None},
-        environment_spec=environment_spec)
+        environment_spec=environment_spec, layout=layout)
     return FanOutAdder([adder, one_step])
 
   def horizon_schedules(self) -> Tuple[str, ...]:

@@ -30,7 +30,8 @@ flags.DEFINE_string('agent', 'tiny', "'tiny' (tests/tiny_agent.py) or a register
 flags.DEFINE_string('env', 'gridworld:simple', 'Environment.', flag_values=FLAGS)
 flags.DEFINE_integer('num_steps', 20_000, 'Environment steps per run.', flag_values=FLAGS)
 flags.DEFINE_list('actors', ['1', '2', '4'], 'Actor counts K.', flag_values=FLAGS)
-flags.DEFINE_float('actor_cpus', 0.5, 'CPUs Ray reserves per actor.', flag_values=FLAGS)
+flags.DEFINE_float('actor_cpus', 0.5, 'CPUs Ray reserves per actor (less when K actors and the '
+                   'learner would not fit on the machine).', flag_values=FLAGS)
 flags.DEFINE_integer('weights_kb', 280, 'Size of the state dict in the weight-fetch test '
                      '(DQN 2x256 MLP on CartPole: ~280 kB).', flag_values=FLAGS)
 flags.DEFINE_bool('smoke', False, 'Tiny mode: K = 1, 2 and 2000 steps.', flag_values=FLAGS)
@@ -126,8 +127,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
       for k in actor_counts:
         result = distributed.run_distributed_experiment(
-            _config(os.path.join(root, f'k{k}'), num_steps), k, actor_cpus=FLAGS.actor_cpus,
-            learner_cpus=0.5)
+            _config(os.path.join(root, f'k{k}'), num_steps), k,
+            actor_cpus=min(FLAGS.actor_cpus, (os.cpu_count() - 0.5) / k), learner_cpus=0.5)
         report['runs'].append(_row(f'{k} actors', result))
       report['components'] = _component_rates(FLAGS.weights_kb)
     finally:

@@ -205,6 +205,7 @@ class _DistributedRun:
     owns_cluster = start_ray(self.ray_address)
     self.stats['ray_start_seconds'] = time.monotonic() - ray_started
     try:
+      self._check_resources()
       self._start_nodes(node_config, spec, run, horizon, state)
       return _Driver(self, run, checkpointer, spec, state, horizon).run()
     finally:
@@ -212,6 +213,23 @@ class _DistributedRun:
       if owns_cluster:
         import ray  # pylint: disable=g-import-not-at-top
         ray.shutdown()
+
+  def _check_resources(self) -> None:
+    """ClusterError when the nodes ask for more CPUs or GPUs than the cluster has (Ray would wait)."""
+    import ray  # pylint: disable=g-import-not-at-top
+    o, k = self.options, self.num_actors
+    have = ray.cluster_resources()
+    cpus = o['learner_cpus'] + k * o['actor_cpus']
+    if cpus > have.get('CPU', 0.0) + 1e-9:
+      spare = max(have.get('CPU', 0.0) - o['learner_cpus'], 0.0) / k
+      raise ClusterError(
+          f'{k} actors at --actor_cpus={o["actor_cpus"]:g} and the learner at '
+          f'{o["learner_cpus"]:g} CPUs need {cpus:g} CPUs, but the Ray cluster has '
+          f'{have.get("CPU", 0.0):g}: Ray would start some actors only when others end. '
+          f'Use --actor_cpus={int(spare * 100) / 100:g} or less, fewer actors, or more machines.')
+    if o['learner_gpus'] > have.get('GPU', 0.0) + 1e-9:
+      raise ClusterError(f'--learner_gpus={o["learner_gpus"]:g}, but the Ray cluster has '
+                         f'{have.get("GPU", 0.0):g} GPUs; use --learner_gpus=0 (CPU).')
 
   def _logs(self):
     return ([(f'train_{i}', 'actor_steps') for i in range(self.num_actors)] +

@@ -339,7 +339,12 @@ def test_soak_resume_two_kills_and_reference(tmp_path, monkeypatch, capsys):
   _line(r'^Final start:\s+exit status 0, finished the budget$', output)
   counts = _line(r'^Final counts:\s+(\d+) steps \(budget 1500\), (\d+) episodes, (\d+) learner '
                  r'steps$', output)
-  assert int(counts.group(1)) >= 1500 and int(counts.group(3)) > 0
+  assert int(counts.group(1)) >= 1500
+  refilled = int(_line(r'^Replay and agent steps:\s+matched in \d/2 resumes; refilled with a '
+                       r'warning in (\d)', output).group(1))
+  # A kill between the replay and agent writes refills the replay: with DQN's
+  # min_replay_size of 1000, a late refill leaves too few steps to learn again.
+  assert int(counts.group(3)) > 0 or refilled, output[-3000:]
   _line(r'^train\.csv:\s+\d+ rows, ', output)
   _line(r'^Learner ratio kept:\s+(yes|NO) \(learner steps \+ budget \S+, expected \S+\)$',
         output)

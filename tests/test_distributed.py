@@ -291,3 +291,47 @@ def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tm
   assert learner_rows and all(int(r['policy_lag_max']) >= int(r['policy_lag_min']) >= 0
                               for r in learner_rows)
   assert result.final_evaluation['episodes'] == 5
+
+
+def test_a_killed_learner_stops_the_run_with_an_error_and_the_same_call_resumes(
+    cluster, tmp_path, capsys):
+  del cluster
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
+  config = dataclasses.replace(
+      distributed_tiny.make_config(str(tmp_path / 'run'), 1_000_000),
+      checkpointing=config_lib.CheckpointingConfig(every_steps=2_000, every_seconds=0))
+  checkpoints = os.path.join(config.run_dir, 'checkpoints')
+  killed = []
+
+  def kill_the_learner():
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+      if os.path.isdir(checkpoints) and any(n.endswith('.pt') for n in os.listdir(checkpoints)):
+        for process in _node_processes('LearnerNode') or [
+            p for p in psutil.Process().children(recursive=True) if 'LearnerNode' in _name(p)]:
+          os.kill(process.pid, signal.SIGKILL)
+          killed.append(process.pid)
+          return
+      time.sleep(0.2)
+
+  killer = threading.Thread(target=kill_the_learner, daemon=True)
+  killer.start()
+  with pytest.raises(distributed.NodeFailedError,
+                     match='the learner failed.*Run the same command to resume'):
+    distributed.run_distributed_experiment(config, 1, actor_cpus=0.5, learner_cpus=0.5)
+  killer.join()
+  assert killed, 'the learner process was killed'
+  deadline = time.monotonic() + 20
+  while _node_processes('ActorNode') and time.monotonic() < deadline:
+    time.sleep(0.2)
+  assert not _node_processes('ActorNode'), 'the actors were stopped'
+  saved = sorted(int(n.split('-')[1].split('.')[0]) for n in os.listdir(checkpoints)
+                 if n.endswith('.pt'))
+  resumed = distributed.run_distributed_experiment(
+      dataclasses.replace(config, max_num_actor_steps=saved[-1] + 1_000), 1, actor_cpus=0.5,
+      learner_cpus=0.5)
+  assert not resumed.interrupted
+  assert f'Resumed from {os.path.join(checkpoints, f"ckpt-{saved[-1]}.pt")}' in (
+      capsys.readouterr().out)
+  assert saved[-1] + 1_000 <= resumed.counts['actor_steps'] < 1_000_000

@@ -1,26 +1,22 @@
-"""The absl launchers, run as subprocesses with tiny budgets."""
+"""The absl launchers, run as processes (forked from a warm interpreter) with tiny budgets."""
 
 import csv
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from rlkit.agents import registry
+from tests import forkserver
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_DQN = ['--min_replay_size=50', '--batch_size=16', '--hidden_sizes=16',
             '--conv_channels=4,8', '--eval_episodes=2']
 
 
 def _run(module, *args, timeout=120):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-  return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=env,
-                        capture_output=True, text=True, timeout=timeout)
+  return forkserver.run(module, *args, timeout=timeout)
 
 
 def _rows(path):
@@ -81,12 +77,10 @@ def test_run_nfq_and_resume_continue_the_same_run(tmp_path):
 
 def test_sigterm_writes_a_final_checkpoint(tmp_path):
   run_dir = tmp_path / 'dqn'
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-  process = subprocess.Popen(
-      [sys.executable, '-m', 'experiments.run_dqn', f'--run_dir={run_dir}',
-       '--env=gym:CartPole-v1', '--num_steps=1000000', '--eval_every=0',
-       '--checkpoint_every_steps=0', '--log_every_seconds=0', *TINY_DQN],
-      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  process = forkserver.start(
+      'experiments.run_dqn', f'--run_dir={run_dir}', '--env=gym:CartPole-v1',
+      '--num_steps=1000000', '--eval_every=0', '--checkpoint_every_steps=0',
+      '--log_every_seconds=0', *TINY_DQN, stdout=forkserver.PIPE, stderr=forkserver.PIPE)
   training = False
   try:
     deadline = time.monotonic() + 90

@@ -2,8 +2,6 @@
 
 import csv
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -26,8 +24,8 @@ from rlkit.utils import counting
 from rlkit.utils import loggers
 from tests import fakes
 from tests import pg_helpers
+from tests import forkserver
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*CartPole-v0 is out of date')
 
@@ -310,12 +308,10 @@ def test_gridworld_greedy_policy_takes_the_optimal_five_step_path():
 
 def test_launcher_trains_evaluates_and_writes_the_run_directory(tmp_path):
   run_dir = tmp_path / 'run'
-  result = subprocess.run(
-      [sys.executable, '-m', 'experiments.run_actor_critic',
-       '--env=gym:CartPole-v0', '--seed=3', '--num_episodes=12', '--eval_every=100',
-       '--eval_episodes=3', f'--run_dir={run_dir}', '--novideo', '--noplots',
-       '--n_step=5', '--shared_torso'],
-      cwd=REPO, capture_output=True, text=True, timeout=120)
+  result = forkserver.run(
+      'experiments.run_actor_critic', '--env=gym:CartPole-v0', '--seed=3',
+      '--num_episodes=12', '--eval_every=100', '--eval_episodes=3', f'--run_dir={run_dir}',
+      '--novideo', '--noplots', '--n_step=5', '--shared_torso', timeout=120)
   assert result.returncode == 0, result.stderr[-3000:]
   flags_text = (run_dir / 'flags.txt').read_text()
   assert '--n_step=5' in flags_text and '--shared_torso' in flags_text

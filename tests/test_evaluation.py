@@ -3,8 +3,6 @@
 import csv
 import math
 import os
-import subprocess
-import sys
 
 import imageio
 import numpy as np
@@ -19,8 +17,8 @@ from rlkit.utils import loggers
 from rlkit.utils import run_dir as run_dir_lib
 from tests import fakes
 from tests.test_video import ShortestPathActor
+from tests import forkserver
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_optimal_gridworld_policy_scores_ten_every_time():
@@ -125,8 +123,7 @@ def test_invalid_arguments_are_refused(tmp_path):
 
 
 def _launch(*args):
-  return subprocess.run([sys.executable, '-m', 'experiments.evaluate', *args],
-                        capture_output=True, text=True, cwd=REPO, timeout=120)
+  return forkserver.run('experiments.evaluate', *args, timeout=120)
 
 
 def test_evaluate_launcher_fails_clearly_on_a_missing_run_dir(tmp_path):
@@ -162,11 +159,10 @@ def test_evaluate_launcher_fails_clearly_on_a_corrupt_or_missing_checkpoint(tmp_
 
 def test_launchers_evaluate_and_plot_a_trained_dqn_and_survive_a_corrupt_checkpoint(tmp_path):
   run_path = str(tmp_path / 'dqn')
-  trained = subprocess.run(
-      [sys.executable, '-m', 'experiments.run_dqn', '--env=gridworld:simple',
-       f'--run_dir={run_path}', '--num_steps=400', '--eval_every=0',
-       '--checkpoint_every_steps=200', '--novideo', '--noplots'],
-      capture_output=True, text=True, cwd=REPO, timeout=300)
+  trained = forkserver.run(
+      'experiments.run_dqn', '--env=gridworld:simple', f'--run_dir={run_path}',
+      '--num_steps=400', '--eval_every=0', '--checkpoint_every_steps=200', '--novideo',
+      '--noplots', timeout=300)
   assert trained.returncode == 0, trained.stderr[-2000:]
   run = run_dir_lib.RunDirectory.open(run_path)
   checkpoints = checkpointing.Checkpointer(run.checkpoints_dir).checkpoints()
@@ -186,8 +182,7 @@ def test_launchers_evaluate_and_plot_a_trained_dqn_and_survive_a_corrupt_checkpo
     assert reader.count_frames() == float(row['episode_length_mean']) + 1
   assert os.path.exists(os.path.join(run.videos_dir, 'random-0.mp4'))
 
-  plotted = subprocess.run([sys.executable, '-m', 'experiments.plot', f'--run_dir={run_path}'],
-                           capture_output=True, text=True, cwd=REPO, timeout=120)
+  plotted = forkserver.run('experiments.plot', f'--run_dir={run_path}', timeout=120)
   assert plotted.returncode == 0, plotted.stderr[-2000:]
   assert sorted(os.listdir(run.plots_dir)) == [
       'greedy_policy.png', 'learning_curves.png', 'q_values.png', 'state_values.png']

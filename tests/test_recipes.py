@@ -10,12 +10,12 @@ import glob
 import os
 import re
 import subprocess
-import sys
 from typing import Dict, List, NamedTuple
 
 import pytest
 
 from rlkit.utils import run_dir as run_dir_lib
+from tests import forkserver
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES_DIR = os.path.join(ROOT, 'experiments', 'recipes')
@@ -68,9 +68,7 @@ def _tiny_args(path: str) -> List[str]:
 
 def _launch(path: str, run_dir: str, args: List[str]) -> TinyRun:
   args = [f'--flagfile={path}', *args, '--novideo', '--noplots', f'--run_dir={run_dir}']
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-  result = subprocess.run([sys.executable, '-m', _launcher(path), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=150)
+  result = forkserver.run(_launcher(path), *args, timeout=150)
   return TinyRun(result, run_dir, args)
 
 

@@ -2,8 +2,6 @@
 
 import csv
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -28,8 +26,8 @@ from rlkit.utils import counting
 from rlkit.utils import loggers
 from tests import fakes
 from tests import pg_helpers
+from tests import forkserver
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*CartPole-v0 is out of date')
 
@@ -375,12 +373,11 @@ def test_gridworld_greedy_policy_takes_the_optimal_five_step_path():
 
 
 def _run_launcher(run_dir, num_episodes):
-  return subprocess.run(
-      [sys.executable, '-m', 'experiments.run_reinforce',
-       '--env=gym:CartPole-v0', '--seed=3', f'--num_episodes={num_episodes}',
-       '--eval_every=100', '--eval_episodes=3', f'--run_dir={run_dir}', '--novideo',
-       '--noplots', '--learning_rate=0.005', '--episodes_per_update=2'],
-      cwd=REPO, capture_output=True, text=True, timeout=120)
+  return forkserver.run(
+      'experiments.run_reinforce', '--env=gym:CartPole-v0', '--seed=3',
+      f'--num_episodes={num_episodes}', '--eval_every=100', '--eval_episodes=3',
+      f'--run_dir={run_dir}', '--novideo', '--noplots', '--learning_rate=0.005',
+      '--episodes_per_update=2', timeout=120)
 
 
 def test_launcher_trains_evaluates_resumes_and_writes_the_run_directory(tmp_path):

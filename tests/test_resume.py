@@ -34,6 +34,7 @@ import pytest
 import torch
 
 from rlkit.utils import checkpointing
+from tests import forkserver
 
 torch.set_num_threads(1)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,16 +63,16 @@ def _command(run_dir, *args):
 
 
 def _run(command, timeout=120):
+  if command[:2] == [sys.executable, '-m']:
+    return forkserver.run(*command[2:], env=_env(), timeout=timeout)
   return subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True,
                         timeout=timeout)
 
 
 def _start(command, log_path):
-  log = open(log_path, 'w')
-  process = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=log,
-                             stderr=subprocess.STDOUT, text=True)
-  log.close()
-  return process
+  assert command[:2] == [sys.executable, '-m'], command
+  with open(log_path, 'w') as log:
+    return forkserver.start(*command[2:], env=_env(), stdout=log, stderr=forkserver.STDOUT)
 
 
 def _checkpoint_steps(run_dir):

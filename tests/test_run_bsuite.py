@@ -1,21 +1,18 @@
-"""experiments/run_bsuite.py as a subprocess: a two-id sweep with tiny budgets, and its usage errors."""
+"""experiments/run_bsuite.py as a (forked) process: a two-id sweep with tiny budgets, and its usage errors."""
 
 import csv
 import os
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import forkserver
+
 TINY_DQN = ['--min_replay_size=50', '--batch_size=16', '--hidden_sizes=16', '--eval_episodes=2',
             '--noplots', '--notensorboard', '--norandom_baseline']
 
 
 def _run(*args, timeout=180):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-  return subprocess.run([sys.executable, '-m', 'experiments.run_bsuite', *args], cwd=ROOT,
-                        env=env, capture_output=True, text=True, timeout=timeout)
+  return forkserver.run('experiments.run_bsuite', *args, timeout=timeout)
 
 
 def _is_png(path) -> bool:

@@ -9,13 +9,12 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 
 from rlkit.experiments import run_checkpoints
+from tests import forkserver
 
 COMMON = ('--env=gym:CartPole-v1', '--eval_every=0', '--eval_episodes=2', '--novideo',
           '--noplots', '--norandom_baseline', '--min_replay_size=100', '--batch_size=32',
@@ -23,8 +22,7 @@ COMMON = ('--env=gym:CartPole-v1', '--eval_every=0', '--eval_episodes=2', '--nov
 
 
 def _run(module, *args, timeout=240):
-  return subprocess.run([sys.executable, '-m', module, *args], capture_output=True, text=True,
-                        timeout=timeout, cwd=os.path.join(os.path.dirname(__file__), '..'))
+  return forkserver.run(module, *args, timeout=timeout)
 
 # One xdist worker runs this module (and a session fixture outlives other modules' tests
 # in between), so the fixture's DQN run happens once.

@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DQN_BUDGET = 10_000
 # Best greedy mean return (5 episodes every 2000 steps) on CartPole-v1; a random policy gets ~22.
 DQN_THRESHOLD = 150.0
-REINFORCE_EPISODES = 200
+REINFORCE_EPISODES = 60
 
 
 def _rows(path):
@@ -153,17 +153,16 @@ class _ActorKiller:
 def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   """The same DQN builder through both runners reaches a greedy return of DQN_THRESHOLD.
 
-  Single process: the run stops at the first evaluation that reaches it.
+  Both runs stop at the first evaluation that reaches it, within DQN_BUDGET.
   Distributed: 2 actor processes; one is killed after its first episode, Ray
-  restarts it and it acts again; the run still ends at its budget. Counts agree
-  with the per-actor logs, and nothing but Reverb listens off loopback.
+  restarts it and it acts again. Counts agree with the per-actor logs, and
+  nothing but Reverb listens off loopback.
   """
   del cluster
+  config = _dqn_config(str(tmp_path / layout), stop_at_return=DQN_THRESHOLD)
   if layout == 'single_process':
-    config = _dqn_config(str(tmp_path / layout), stop_at_return=DQN_THRESHOLD)
     result = run_experiment.run_experiment(config)
   else:
-    config = _dqn_config(str(tmp_path / layout))
     seen, stop = [], threading.Event()
 
     def watch():
@@ -185,8 +184,11 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   logs = os.path.join(result.run_dir, 'logs')
   evaluator_rows = _rows(os.path.join(logs, 'evaluator.csv'))
   assert int(evaluator_rows[-1]['evaluator_episodes']) == 5 * len(evaluator_rows)
-  best = max(float(r['return_mean']) for r in evaluator_rows)
-  assert best >= DQN_THRESHOLD, [r['return_mean'] for r in evaluator_rows]
+  returns = [float(r['return_mean']) for r in evaluator_rows]
+  # Stopped at the first evaluation that reached the threshold (the final one repeats it).
+  reached = [i for i, value in enumerate(returns) if value >= DQN_THRESHOLD]
+  assert reached and reached[0] >= len(returns) - 2, returns
+  assert counts['actor_steps'] <= DQN_BUDGET + 500, counts
   # Samples per insert 32 at batch 64: one learner step per two inserted transitions
   # (less the 1000 transitions of min_replay_size).
   assert counts['learner_steps'] >= 0.4 * (counts['actor_steps'] - 1000), counts
@@ -194,20 +196,26 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   if layout == 'single_process':
     assert int(evaluator_rows[-1]['actor_steps']) == counts['actor_steps']
     return
-  assert counts['actor_steps'] >= DQN_BUDGET
   per_actor = [_rows(os.path.join(logs, f'train_{i}.csv')) for i in range(2)]
   assert all(per_actor), 'every actor logged episodes'
   steps = sum(int(r['episode_length']) for rows in per_actor for r in rows)
   episodes = sum(len(rows) for rows in per_actor)
-  assert steps == counts['actor_steps'] and episodes == counts['actor_episodes']
+  # An actor logs an episode, then adds it to the counts: the SIGKILL may land
+  # between the two, so its last episode before the kill may be logged but not counted.
+  restarted = int(next(iter(result.node_stats['restarts'])).split('_')[1])
+  last_before_kill = [r for r in per_actor[restarted] if int(r['restarts']) == 0][-1]
+  assert (steps - counts['actor_steps'], episodes - counts['actor_episodes']) in (
+      (0, 0), (int(last_before_kill['episode_length']), 1)), (steps, episodes, counts)
   # The last learner row is at most the final count (rows go at most once a second).
   learner_rows = _rows(os.path.join(logs, 'learner.csv'))
   assert float(learner_rows[-1]['learner_steps']) <= counts['learner_steps']
-  # The learner logs the policy lag of the weights the actors act with: actors pull
-  # every 0.2 s, so it stays far below the run's learner steps.
+  # The learner logs the policy lag of the weights the actors act with: it grows
+  # between an actor's pulls (every `variable_update_period` of its steps) and falls
+  # when it pulls.
   lags = [(int(r['policy_lag_min']), int(r['policy_lag_max'])) for r in learner_rows]
-  assert all(0 <= low <= high for low, high in lags), lags
-  assert max(high for _, high in lags) < 0.5 * counts['learner_steps'], lags
+  assert all(0 <= low <= high <= float(r['learner_steps'])
+             for (low, high), r in zip(lags, learner_rows)), lags
+  assert any(later[0] < earlier[0] for earlier, later in zip(lags, lags[1:])), lags
 
   assert killer.killed, 'an actor process was killed'
   assert not psutil.pid_exists(killer.killed[0]) or (
@@ -234,15 +242,13 @@ def _name(process):
     return ''
 
 
-def _launch(run_dir, steps):
-  return subprocess.Popen(
-      [sys.executable, '-m', 'tests.distributed_tiny', run_dir, str(steps)], cwd=ROOT,
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def test_sigterm_checkpoints_leaves_no_process_and_resumes(tmp_path):
+def test_sigterm_checkpoints_leaves_no_process_and_resumes(cluster, tmp_path, capsys):
+  """A launcher with its own cluster (a subprocess) stops cleanly on SIGTERM; the run resumes."""
+  del cluster
   run_dir = str(tmp_path / 'run')
-  process = _launch(run_dir, 200_000)
+  process = subprocess.Popen(
+      [sys.executable, '-m', 'tests.distributed_tiny', run_dir, '200000', '1'], cwd=ROOT,
+      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
   launcher = psutil.Process(process.pid)
   pids, deadline = set(), time.monotonic() + 300
   log = os.path.join(run_dir, 'logs', 'train_0.csv')
@@ -266,11 +272,15 @@ def test_sigterm_checkpoints_leaves_no_process_and_resumes(tmp_path):
           psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
   assert not left, [(pid, _cmdline(psutil.Process(pid))) for pid in left]
   steps_at_stop = int(checkpoints[0].split('-')[1].split('.')[0])
-  # The same command resumes (with a budget just above where it stopped).
-  process = _launch(run_dir, steps_at_stop + 1_000)
-  output, _ = process.communicate(timeout=300)
-  assert process.returncode == 0, output
-  assert 'Resumed from' in output and 'interrupted=False' in output, output
+  # The same configuration resumes (with a budget just above where it stopped), here
+  # on the tests' cluster.
+  resumed = distributed.run_distributed_experiment(
+      distributed_tiny.make_config(run_dir, steps_at_stop + 1_000), 1, actor_cpus=0.5,
+      learner_cpus=0.5)
+  assert not resumed.interrupted
+  assert resumed.counts['actor_steps'] >= steps_at_stop + 1_000
+  assert f'Resumed from {os.path.join(run_dir, "checkpoints", checkpoints[0])}' in (
+      capsys.readouterr().out)
 
 
 def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tmp_path):

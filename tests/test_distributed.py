@@ -1,6 +1,6 @@
 """Distributed runs on Ray with real Reverb: DQN learning, counts, faults, signals, resume, ports.
 
-One local Ray cluster is shared by the in-process tests (module fixture); the
+One local Ray cluster is shared by the in-process tests (session fixture); the
 SIGTERM test runs a launcher subprocess with its own cluster. Each run starts
 fresh node processes (each imports TensorFlow for Reverb), so runs are few.
 """
@@ -246,10 +246,20 @@ def _name(process):
     return ''
 
 
-def test_sigterm_checkpoints_leaves_no_process_and_resumes(cluster, tmp_path, capsys):
-  """A launcher with its own cluster (a subprocess) stops cleanly on SIGTERM; the run resumes."""
+def test_sigterm_and_a_killed_learner_each_leave_a_run_that_resumes(cluster, tmp_path, capsys):
+  """One run, stopped twice.
+
+  1. A launcher with its own cluster (a subprocess) gets SIGTERM: it writes a
+     checkpoint, exits 0 and leaves no process behind.
+  2. The same configuration resumes from that checkpoint (on the tests' cluster);
+     its learner process is SIGKILLed after the next checkpoint: the call raises
+     NodeFailedError naming the fix, and the actors are stopped.
+  3. The same call again resumes from the newest checkpoint and finishes its budget.
+  """
   del cluster
+  from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
   run_dir = str(tmp_path / 'run')
+  checkpoints = os.path.join(run_dir, 'checkpoints')
   process = subprocess.Popen(
       [sys.executable, '-m', 'tests.distributed_tiny', run_dir, '200000', '1'], cwd=ROOT,
       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -268,23 +278,56 @@ def test_sigterm_checkpoints_leaves_no_process_and_resumes(cluster, tmp_path, ca
   assert process.returncode == 0, output
   assert 'SIGTERM: checkpoint written' in output, output
   assert 'interrupted=True' in output
-  checkpoints = [n for n in os.listdir(os.path.join(run_dir, 'checkpoints'))
-                 if n.endswith('.pt')]
-  assert checkpoints
+  saved = _saved_steps(checkpoints)
+  assert saved
   time.sleep(2)
   left = [pid for pid in pids if psutil.pid_exists(pid) and
           psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
   assert not left, [(pid, _cmdline(psutil.Process(pid))) for pid in left]
-  steps_at_stop = int(checkpoints[0].split('-')[1].split('.')[0])
-  # The same configuration resumes (with a budget just above where it stopped), here
-  # on the tests' cluster.
+
+  config = dataclasses.replace(
+      distributed_tiny.make_config(run_dir, 1_000_000),
+      checkpointing=config_lib.CheckpointingConfig(every_steps=2_000, every_seconds=0))
+  killed = []
+
+  def kill_the_learner():
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+      if os.path.isdir(checkpoints) and max(_saved_steps(checkpoints)) > saved[-1]:
+        for node in _node_processes('LearnerNode') or [
+            p for p in psutil.Process().children(recursive=True) if 'LearnerNode' in _name(p)]:
+          os.kill(node.pid, signal.SIGKILL)
+          killed.append(node.pid)
+          return
+      time.sleep(0.2)
+
+  killer = threading.Thread(target=kill_the_learner, daemon=True)
+  killer.start()
+  with pytest.raises(distributed.NodeFailedError,
+                     match='the learner failed.*Run the same command to resume'):
+    distributed.run_distributed_experiment(config, 1, actor_cpus=0.5, learner_cpus=0.5)
+  killer.join()
+  assert f'Resumed from {os.path.join(checkpoints, f"ckpt-{saved[-1]}.pt")}' in (
+      capsys.readouterr().out)
+  assert killed, 'the learner process was killed'
+  deadline = time.monotonic() + 20
+  while _node_processes('ActorNode') and time.monotonic() < deadline:
+    time.sleep(0.2)
+  assert not _node_processes('ActorNode'), 'the actors were stopped'
+
+  newest = max(_saved_steps(checkpoints))
   resumed = distributed.run_distributed_experiment(
-      distributed_tiny.make_config(run_dir, steps_at_stop + 1_000), 1, actor_cpus=0.5,
+      dataclasses.replace(config, max_num_actor_steps=newest + 1_000), 1, actor_cpus=0.5,
       learner_cpus=0.5)
   assert not resumed.interrupted
-  assert resumed.counts['actor_steps'] >= steps_at_stop + 1_000
-  assert f'Resumed from {os.path.join(run_dir, "checkpoints", checkpoints[0])}' in (
+  assert f'Resumed from {os.path.join(checkpoints, f"ckpt-{newest}.pt")}' in (
       capsys.readouterr().out)
+  assert newest + 1_000 <= resumed.counts['actor_steps'] < 1_000_000
+
+
+def _saved_steps(checkpoints: str):
+  return sorted(int(n.split('-')[1].split('.')[0]) for n in os.listdir(checkpoints)
+                if n.endswith('.pt'))
 
 
 def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tmp_path):
@@ -305,46 +348,3 @@ def test_reinforce_on_two_actors_through_a_queue_logs_its_policy_lag(cluster, tm
   assert learner_rows and all(int(r['policy_lag_max']) >= int(r['policy_lag_min']) >= 0
                               for r in learner_rows)
   assert result.final_evaluation['episodes'] == 5
-
-
-def test_a_killed_learner_stops_the_run_with_an_error_and_the_same_call_resumes(
-    cluster, tmp_path, capsys):
-  del cluster
-  from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
-  config = dataclasses.replace(
-      distributed_tiny.make_config(str(tmp_path / 'run'), 1_000_000),
-      checkpointing=config_lib.CheckpointingConfig(every_steps=2_000, every_seconds=0))
-  checkpoints = os.path.join(config.run_dir, 'checkpoints')
-  killed = []
-
-  def kill_the_learner():
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-      if os.path.isdir(checkpoints) and any(n.endswith('.pt') for n in os.listdir(checkpoints)):
-        for process in _node_processes('LearnerNode') or [
-            p for p in psutil.Process().children(recursive=True) if 'LearnerNode' in _name(p)]:
-          os.kill(process.pid, signal.SIGKILL)
-          killed.append(process.pid)
-          return
-      time.sleep(0.2)
-
-  killer = threading.Thread(target=kill_the_learner, daemon=True)
-  killer.start()
-  with pytest.raises(distributed.NodeFailedError,
-                     match='the learner failed.*Run the same command to resume'):
-    distributed.run_distributed_experiment(config, 1, actor_cpus=0.5, learner_cpus=0.5)
-  killer.join()
-  assert killed, 'the learner process was killed'
-  deadline = time.monotonic() + 20
-  while _node_processes('ActorNode') and time.monotonic() < deadline:
-    time.sleep(0.2)
-  assert not _node_processes('ActorNode'), 'the actors were stopped'
-  saved = sorted(int(n.split('-')[1].split('.')[0]) for n in os.listdir(checkpoints)
-                 if n.endswith('.pt'))
-  resumed = distributed.run_distributed_experiment(
-      dataclasses.replace(config, max_num_actor_steps=saved[-1] + 1_000), 1, actor_cpus=0.5,
-      learner_cpus=0.5)
-  assert not resumed.interrupted
-  assert f'Resumed from {os.path.join(checkpoints, f"ckpt-{saved[-1]}.pt")}' in (
-      capsys.readouterr().out)
-  assert saved[-1] + 1_000 <= resumed.counts['actor_steps'] < 1_000_000

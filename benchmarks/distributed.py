@@ -79,8 +79,8 @@ def _row(label: str, result) -> Dict[str, Any]:
 def _component_rates(weights_kb: int) -> Dict[str, float]:
   import ray  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
-  from rlkit.experiments import distributed_nodes  # pylint: disable=g-import-not-at-top
-  counter = ray.remote(distributed_nodes.CounterNode).options(num_cpus=0).remote({})
+  from rlkit.experiments import distributed_counter  # pylint: disable=g-import-not-at-top
+  counter = ray.remote(distributed_counter.CounterNode).options(num_cpus=0).remote({})
   ray.get(counter.get_counts.remote())
   calls = 300
   started = time.perf_counter()

@@ -411,6 +411,7 @@ def test_learns_pendulum():
       discount=0.9, learning_rate=1e-3, value_clip_epsilon=0.0)
   steps, mean = train_until(builder_lib.PPOBuilder(config), PENDULUM, num_envs=8, seed=0,
                             threshold=-400.0, budget=60_000, eval_every=20_000)
+  print(f'PPO Pendulum: {mean:.1f} at {steps} steps')
   assert steps is not None, f'greedy mean return {mean} < -400 after 60k steps'
 
 

@@ -238,12 +238,13 @@ class _DistributedRun:
   def _start_nodes(self, node_config, spec, run, horizon, state) -> None:
     import ray  # pylint: disable=g-import-not-at-top
     from rlkit.experiments import distributed_nodes as nodes  # pylint: disable=g-import-not-at-top
+    from rlkit.experiments import distributed_counter  # pylint: disable=g-import-not-at-top
     o = self.options
     started = time.monotonic()
     counts = dict((state or {}).get('counter') or {})
     for key in COUNT_KEYS:  # every CSV log has them all from its first row
       counts.setdefault(key, 0)
-    counter = ray.remote(nodes.CounterNode).options(
+    counter = ray.remote(distributed_counter.CounterNode).options(
         num_cpus=0, max_restarts=0, name=None).remote(counts)
     self.nodes['counter'] = counter
     # Held here, so that Ray can rebuild a restarted actor from them.
@@ -293,11 +294,13 @@ class _Driver:
     import ray  # pylint: disable=g-import-not-at-top
     from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
     from rlkit.experiments import distributed_nodes as nodes  # pylint: disable=g-import-not-at-top
+    from rlkit.experiments import distributed_counter  # pylint: disable=g-import-not-at-top
     self.ray, self.nodes_lib = ray, nodes
     self.owner, self.run_dir, self.checkpointer = owner, run, checkpointer
     self.spec, self.resume_state, self.horizon = spec, state, horizon
     c = owner.config
-    self.counter = nodes.RemoteCounter(owner.nodes['counter'], 'evaluator', flush_every_s=0.0)
+    self.counter = distributed_counter.RemoteCounter(owner.nodes['counter'], 'evaluator',
+                                                     flush_every_s=0.0)
     self.learner = owner.nodes['learner']
     self.eval_environment = environments_lib.make_environment(
         c.evaluation_factory, c.seed + 1, render=bool(c.evaluation.record_every))

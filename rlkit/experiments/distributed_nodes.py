@@ -1,6 +1,6 @@
 """The nodes of a distributed run (plain classes; `distributed.py` makes them Ray actors).
 
-    counter  CounterNode   the run's counts; every node reports increments to it
+    counter  CounterNode   the run's counts (distributed_counter.py); every node reports to it
     replay   ReplayNode    a Reverb server over `builder.make_replay_tables`
     learner  LearnerNode   `make_dataset_iterator` + `make_learner`, stepping in a thread
     actor_i  ActorNode     its own environment(s), networks, adder and actor, in a thread
@@ -25,107 +25,16 @@ from rlkit import environment_loop
 from rlkit.adders import batched as batched_adder
 from rlkit.environments import batched
 from rlkit.experiments import config as config_lib
+from rlkit.experiments import distributed_counter
 from rlkit.experiments import distributed_tables
 from rlkit.experiments import environments as environments_lib
 from rlkit.replay import server as server_lib
 from rlkit.utils import counting
 from rlkit.utils import loggers
 
-# How long a node waits for a Ray call to a peer before giving up on it.
-CALL_TIMEOUT_S = 60.0
-# Seconds between a node's reports to the counter node (bounds the counter's load).
-COUNTER_FLUSH_S = 0.05
-
-
 def rss_bytes() -> int:
   import psutil  # pylint: disable=g-import-not-at-top
   return int(psutil.Process().memory_info().rss)
-
-
-class CounterNode:
-  """The run's counts, and each node's own share of them (`per_source`)."""
-
-  def __init__(self, counts: Optional[Mapping[str, float]] = None):
-    self._counts: Dict[str, float] = dict(counts or {})
-    self._per_source: Dict[str, Dict[str, float]] = {}
-    self._restarts: Dict[str, int] = {}
-
-  def increment(self, source: str, counts: Mapping[str, float]) -> Dict[str, float]:
-    own = self._per_source.setdefault(source, {})
-    for key, value in counts.items():
-      self._counts[key] = self._counts.get(key, 0) + value
-      own[key] = own.get(key, 0) + value
-    return dict(self._counts)
-
-  def get_counts(self) -> Dict[str, float]:
-    return dict(self._counts)
-
-  def note_restart(self, label: str) -> int:
-    self._restarts[label] = self._restarts.get(label, 0) + 1
-    return self._restarts[label]
-
-  def restarts(self) -> Dict[str, int]:
-    return dict(self._restarts)
-
-  def per_source(self) -> Dict[str, Dict[str, float]]:
-    return {name: dict(counts) for name, counts in self._per_source.items()}
-
-  def pid(self) -> int:
-    return os.getpid()
-
-
-class RemoteCounter(counting.Counter):
-  """A `counting.Counter` whose counts live in a `CounterNode`.
-
-  Increments are kept here and sent at most every `flush_every_s` (and on
-  `flush()`); `get_counts()` is the counter node's last answer plus what is
-  not sent yet. A child `Counter(remote, prefix='actor')` works as in one process.
-  """
-
-  def __init__(self, handle: Any, source: str, flush_every_s: float = COUNTER_FLUSH_S):
-    super().__init__()
-    self._handle, self._source = handle, source
-    self._flush_every_s = float(flush_every_s)
-    self._pending: Dict[str, float] = {}
-    self._remote: Dict[str, float] = {}
-    self._last_flush = 0.0
-    self._remote_lock = threading.Lock()
-
-  def increment(self, **counts) -> Dict[str, float]:
-    counting.Counter().increment(**counts)  # the same checks as a local counter
-    with self._remote_lock:
-      for key, value in counts.items():
-        self._pending[key] = self._pending.get(key, 0) + value
-    if time.monotonic() - self._last_flush >= self._flush_every_s:
-      self.flush()
-    return self.get_counts()
-
-  def flush(self, timeout_s: float = CALL_TIMEOUT_S) -> Dict[str, float]:
-    """Sends what is pending (or asks for the counts) and waits for the answer."""
-    with self._remote_lock:
-      pending, self._pending = self._pending, {}
-      try:
-        self._remote = ray.get(self._handle.increment.remote(self._source, pending),
-                               timeout=timeout_s)
-      except BaseException:
-        for key, value in pending.items():
-          self._pending[key] = self._pending.get(key, 0) + value
-        raise
-      self._last_flush = time.monotonic()
-      return dict(self._remote)
-
-  def get_counts(self) -> Dict[str, float]:
-    with self._remote_lock:
-      counts = dict(self._remote)
-      for key, value in self._pending.items():
-        counts[key] = counts.get(key, 0) + value
-      return counts
-
-  def save(self) -> Mapping[str, float]:
-    return self.get_counts()
-
-  def restore(self, state: Mapping[str, float]) -> None:
-    raise NotImplementedError('A RemoteCounter is restored through its CounterNode.')
 
 
 class LearnerVariables(core.VariableSource):
@@ -150,7 +59,7 @@ class LearnerVariables(core.VariableSource):
     if key not in self._cache or now - self._fetched_at[key] >= self._min_period_s:
       variables, step = ray.get(
           self._learner.get_variables_and_step.remote(list(names), self._caller),
-          timeout=CALL_TIMEOUT_S)
+          timeout=distributed_counter.CALL_TIMEOUT_S)
       self._cache[key], self._fetched_at[key], self.learner_step = variables, now, step
     return self._cache[key]
 
@@ -278,9 +187,10 @@ class LearnerNode(_Worker):
     _setup_process(config)
     rng.seed_everything(config.seed)
     builder = config.builder
-    self._client = reverb.Client(ray.get(replay.address.remote(), timeout=CALL_TIMEOUT_S))
+    self._client = reverb.Client(ray.get(replay.address.remote(),
+                                         timeout=distributed_counter.CALL_TIMEOUT_S))
     self._dataset = builder.make_dataset_iterator(self._client)
-    self._counter = RemoteCounter(counter, 'learner')
+    self._counter = distributed_counter.RemoteCounter(counter, 'learner')
     # Learner step at each actor's last weight fetch: the learner logs the policy lag.
     self._actors_weights_step: Dict[str, int] = {}
     logger_fn = _with_policy_lag(_logger_factory(config), self._policy_lag)
@@ -387,7 +297,8 @@ class ActorNode(_Worker):
     num_envs = config.num_envs if config.num_envs > 1 else None
     networks = _make_networks(config, spec, seed)
     policy = builder.make_policy(networks, spec, evaluation=False)
-    client = reverb.Client(ray.get(replay.address.remote(), timeout=CALL_TIMEOUT_S))
+    client = reverb.Client(ray.get(replay.address.remote(),
+                                   timeout=distributed_counter.CALL_TIMEOUT_S))
     if num_envs is None:
       self._adder = builder.make_adder(client, spec, policy)
     else:
@@ -397,7 +308,7 @@ class ActorNode(_Worker):
     self._actor = builder.make_actor(seed, policy, spec, self._source, self._adder,
                                      horizon=horizon, num_envs=num_envs)
     self._actor.update(wait=True)
-    self._counter = RemoteCounter(counter, f'actor_{index}')
+    self._counter = distributed_counter.RemoteCounter(counter, f'actor_{index}')
     actor_counter = counting.Counter(self._counter, prefix='actor')
     from rlkit.experiments import run_experiment  # pylint: disable=g-import-not-at-top
     observers = [run_experiment.ActorMetrics(self._actor),
@@ -474,7 +385,7 @@ def _restart_count(counter: Any, label: str) -> int:
   """How often Ray restarted this actor (0 on the first start), kept by the counter node."""
   if not ray.get_runtime_context().was_current_actor_reconstructed:
     return 0
-  return ray.get(counter.note_restart.remote(label), timeout=CALL_TIMEOUT_S)
+  return ray.get(counter.note_restart.remote(label), timeout=distributed_counter.CALL_TIMEOUT_S)
 
 
 class _PolicyLagLogger(loggers.Logger):

@@ -1,6 +1,7 @@
 """What the SAC, TD3 and D4PG builders share: replay, adder, dataset, actor.
 
-Replay: one uniform table of n-step transitions ('priority_table'), written
+Replay: one uniform table of n-step transitions ('priority_table'; packed or
+columns, `replay_layout` as for DQN), written
 by an `NStepTransitionAdder` and read by `make_transition_iterator`, with a
 samples-per-insert rate limiter whose inserts never block (single-process
 training cannot deadlock; the agent steps the learner only when a batch can
@@ -11,7 +12,7 @@ environment step after `min_replay_size` observations
 A subclass sets `agent_name` and implements `make_networks`, `make_policy`
 and `make_learner`. Its config has the fields read here: n_step, discount,
 batch_size, min_replay_size, max_replay_size, samples_per_insert,
-samples_per_insert_tolerance_rate, prefetch_size, variable_update_period.
+samples_per_insert_tolerance_rate, replay_layout, prefetch_size, variable_update_period.
 """
 
 from typing import Any, List, Optional
@@ -26,6 +27,7 @@ from rlkit.agents import variable_client as variable_client_lib
 from rlkit.agents.continuous import actor as actor_lib
 from rlkit.agents.continuous import spec_checks
 from rlkit.replay import dataset as dataset_lib
+from rlkit.replay import signatures
 from rlkit.replay import tables as tables_lib
 
 TABLE = tables_lib.DEFAULT_PRIORITY_TABLE
@@ -50,6 +52,9 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
   def _check_spec(self, environment_spec: specs.EnvironmentSpec) -> None:
     spec_checks.check_supported(environment_spec, self.agent_name)
 
+  def _layout(self, environment_spec: specs.EnvironmentSpec) -> str:
+    return signatures.resolve_transition_layout(self.config.replay_layout, environment_spec)
+
   def make_replay_tables(self, environment_spec: specs.EnvironmentSpec,
                          policy: Any = None) -> List[reverb.Table]:
     del policy
@@ -60,7 +65,7 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
         min_size_to_sample=min(c.min_replay_size, c.max_replay_size),
         samples_per_insert=c.samples_per_insert,
         samples_per_insert_tolerance_rate=c.samples_per_insert_tolerance_rate,
-        block_inserts=False)]
+        block_inserts=False, layout=self._layout(environment_spec))]
 
   def make_dataset_iterator(self, replay_client: reverb.Client) -> dataset_lib.ReplayIterator:
     if not isinstance(replay_client, reverb.Client):
@@ -75,7 +80,8 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
     del policy
     return transition_adder.NStepTransitionAdder(
         replay_client, self.config.n_step, self.config.discount,
-        priority_fns={TABLE: None}, environment_spec=environment_spec)
+        priority_fns={TABLE: None}, environment_spec=environment_spec,
+        layout=self._layout(environment_spec))
 
   def make_actor(self, seed: int, policy: Any, environment_spec: specs.EnvironmentSpec,
                  variable_source: Optional[core.VariableSource] = None,

@@ -90,15 +90,7 @@ class DQNConfig:
   importance_sampling_exponent: float = field(
       0.2, 'Prioritized replay beta (importance weights (N P(i))^-beta).',
       low=0.0, high=1.0)
-  replay_layout: str = field(
-      'auto', "How the replay tables store transitions: 'packed' writes each "
-      'transition as one flat float vector, which Reverb samples about twice as '
-      "fast as the five columns of 'columns' (Acme's Transition signature); "
-      "'auto' packs where every leaf fits a float32/float64 vector exactly "
-      '(integers need spec bounds within 2**24) and the vector has at most 1024 '
-      "numbers, else uses columns; 'packed' refuses specs that cannot be packed. "
-      'Learners see the same batches either way. Resuming needs the layout the '
-      'checkpoint was written with.', choices=('auto', 'packed', 'columns'))
+  replay_layout: str = config_fields.replay_layout_field()
   prefetch_size: int = field(
       2, 'Batches the replay iterator samples ahead.', low=1)
   batches_per_fetch: int = field(

@@ -61,6 +61,7 @@ class TD3Config:
   samples_per_insert_tolerance_rate: float = field(
       0.1, "Slack of the replay table's samples-per-insert rate limiter, as a fraction "
       '(Acme: 0.1).', low=0.0)
+  replay_layout: str = config_fields.replay_layout_field()
   prefetch_size: int = field(2, 'Batches the replay iterator samples ahead.', low=1)
 
   # Acting.

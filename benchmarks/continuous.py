@@ -165,8 +165,12 @@ def _train_sb3(row: Row, seed: int, steps: int, eval_every: int,
 
 
 def _point(steps: int, clock: _Clock, return_mean: float) -> Dict[str, Any]:
-  return {'steps': steps, 'train_seconds': round(clock.elapsed(), 3),
-          'return_mean': round(return_mean, 2)}
+  """One evaluation of the history (and a progress line)."""
+  point = {'steps': steps, 'train_seconds': round(clock.elapsed(), 3),
+           'return_mean': round(return_mean, 2)}
+  print(f'  {steps} steps: greedy return {return_mean:.1f} after {point["train_seconds"]:.0f} s '
+        'of training', flush=True)
+  return point
 
 
 def _gym_evaluator(gym_id: str, seed: int, episodes: int) -> Callable[[Callable], float]:
@@ -235,6 +239,7 @@ def main(argv):
     for framework in _FRAMEWORKS.value:
       for seed in seeds:
         evaluate = _gym_evaluator(row.gym_id, seed, episodes)
+        print(f'{name} {framework} seed {seed}: {steps} steps', flush=True)
         history = trainers[framework](row, seed, steps, eval_every, evaluate, _SMOKE.value)
         summary = summarize(history, _THRESHOLD.value)
         record = {'row': name, 'framework': framework, 'seed': seed, 'steps': steps,

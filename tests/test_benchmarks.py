@@ -419,3 +419,27 @@ def test_overhead_smoke_prints_both_arms_and_ratios(capsys):
     overhead.main(['--rounds=0'])
   assert exit_info.value.code == 2
   assert '--rounds must be >= 1, got 0' in capsys.readouterr().err
+
+
+def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, capsys):
+  from benchmarks import continuous  # pylint: disable=g-import-not-at-top
+  output_path = tmp_path / 'runs.jsonl'
+  continuous.FLAGS(['continuous', '--smoke', '--seeds=0', f'--output={output_path}'])
+  try:
+    continuous.main([])
+  finally:
+    continuous.FLAGS.unparse_flags()
+  output = capsys.readouterr().out
+  for row in ('sac:pendulum', 'td3:pendulum'):
+    for framework in ('rlkit', 'sb3'):
+      _line(rf'^{row} {framework} seed 0: 400 steps$', output)
+      median = _line(rf'^{row}\s+{framework}\s+(\S+)\s+(\S+)\s+(\S+)$', output)
+      assert -2000 < float(median.group(2)) <= 0
+      _positive(median.group(3))
+    _positive(_line(rf'^{row}\s+ratio\s+(?:\S+\s+)?(\S+)\s+\(rlkit / sb3\)$', output).group(1))
+  _line(r'^  200 steps: greedy return \S+ after \d+ s of training$', output)
+  records = [json.loads(line) for line in output_path.read_text().splitlines()]
+  assert [(r['row'], r['framework']) for r in records] == [
+      ('sac:pendulum', 'rlkit'), ('sac:pendulum', 'sb3'),
+      ('td3:pendulum', 'rlkit'), ('td3:pendulum', 'sb3')]
+  assert all([p['steps'] for p in r['history']] == [200, 400] for r in records)

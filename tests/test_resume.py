@@ -219,18 +219,18 @@ def _replay_matches_resume_point(run_dir):
 
   Reverb keeps only its newest checkpoint and writes it just before
   ckpt-<step>.pt: a kill between the two (or a corrupt newest .pt) leaves the
-  replay a little ahead of the agent.
+  replay ahead of the agent, and a kill between ckpt-<step>.pt and its sidecar
+  leaves a checkpoint that cannot name its snapshot. The run then refills the
+  replay (run_checkpoints.align_replay).
   """
   checkpointer = checkpointing.Checkpointer(os.path.join(run_dir, 'checkpoints'))
   newest = checkpointer.checkpoints()[-1]
-  if newest.path != checkpointer.latest():
+  if newest.path != checkpointer.latest() or newest.metadata is None:
     return False
-  if newest.metadata is None:  # Killed before its sidecar, after Reverb's write.
-    return True
   directory = os.path.join(run_dir, 'checkpoints', 'replay')
   done = [name for name in os.listdir(directory)
           if os.path.exists(os.path.join(directory, name, 'DONE'))]
-  return os.path.basename(newest.metadata['replay_checkpoint']) == max(done)
+  return bool(done) and os.path.basename(newest.metadata['replay_checkpoint']) == max(done)
 
 
 def test_killed_learning_run_continues_counts_replay_and_budget(tmp_path):
@@ -277,8 +277,10 @@ def test_killed_learning_run_continues_counts_replay_and_budget(tmp_path):
     assert size == inserted
     if run_dir == reference or replay_in_step:
       assert inserted == expected, (run_dir, inserted, expected)
-    else:
-      assert inserted > expected, (run_dir, inserted, expected)
+    else:  # Refilled from the resume point on, and said so.
+      assert 0 < inserted < expected, (run_dir, inserted, expected)
+  refilled = 'starts empty and refills' in resumed.stderr
+  assert refilled != replay_in_step, resumed.stderr[-3000:]
 
 
 def test_sigterm_writes_a_checkpoint_at_the_stop_and_resuming_finishes(tmp_path):

@@ -16,6 +16,9 @@ interpreter with `subprocess` instead.
 
     result = forkserver.run('experiments.run_dqn', '--num_steps=100', timeout=60)
     process = forkserver.start('experiments.run_dqn', ..., stdout=log_file)
+
+Code that starts `[sys.executable, '-m', ...]` itself (the benchmarks) gets the
+same by `monkeypatch.setattr(module, 'subprocess', forkserver.SUBPROCESS)`.
 """
 
 import atexit
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import threading
 import traceback
+import types
 import warnings
 from typing import Dict, List, Optional
 
@@ -321,6 +325,47 @@ def run(module: str, *args: str, cwd: str = ROOT, env: Optional[dict] = None,
     process.wait()
     raise
   return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+
+def _module_command(command) -> Optional[List[str]]:
+  """[module, *args] of a `[sys.executable, '-m', module, *args]` command, else None."""
+  command = list(command)
+  if len(command) > 2 and command[:2] == [sys.executable, '-m']:
+    return command[2:]
+  return None
+
+
+def popen(command, *, cwd: Optional[str] = None, env: Optional[dict] = None, stdin=None,
+          stdout=None, stderr=None, text: Optional[bool] = None, **kwargs):
+  """`subprocess.Popen`, forking `python -m` commands (text streams); others as they are."""
+  module_command = _module_command(command)
+  if module_command is None or kwargs:
+    return subprocess.Popen(command, cwd=cwd, env=env, stdin=stdin, stdout=stdout,
+                            stderr=stderr, text=text, **kwargs)
+  return start(*module_command, cwd=cwd or os.getcwd(), env=env,
+               stdin=DEVNULL if stdin is None else stdin, stdout=stdout, stderr=stderr)
+
+
+def run_command(command, *, capture_output: bool = False, text: Optional[bool] = None,
+                cwd: Optional[str] = None, env: Optional[dict] = None,
+                timeout: Optional[float] = None, check: bool = False, **kwargs):
+  """`subprocess.run`, forking `python -m` commands that capture their text output."""
+  module_command = _module_command(command)
+  if module_command is None or not capture_output or not text or kwargs:
+    return subprocess.run(command, capture_output=capture_output, text=text, cwd=cwd, env=env,
+                          timeout=timeout, check=check, **kwargs)
+  result = run(*module_command, cwd=cwd or os.getcwd(), env=env, timeout=timeout)
+  if check:
+    result.check_returncode()
+  return result
+
+
+# A stand-in for the `subprocess` module of code under test.
+SUBPROCESS = types.SimpleNamespace(
+    Popen=popen, run=run_command, PIPE=PIPE, STDOUT=STDOUT, DEVNULL=DEVNULL,
+    TimeoutExpired=subprocess.TimeoutExpired, CompletedProcess=subprocess.CompletedProcess,
+    CalledProcessError=subprocess.CalledProcessError)
 
 
 if __name__ == '__main__':

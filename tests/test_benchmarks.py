@@ -26,6 +26,7 @@ from benchmarks import pg_cartpole
 from benchmarks import replay
 from benchmarks import soak_resume
 from benchmarks import vectorized
+from tests import forkserver
 
 MODULES = ['environments', 'replay', 'dqn_cartpole', 'pg_cartpole', 'vectorized',
            'env_processes', 'soak_resume', 'startup']
@@ -215,7 +216,9 @@ def test_replay_with_options(capsys):
   _line(r'^load average at end: [\d.]+$', output)
 
 
-def test_dqn_cartpole_rlkit_and_sb3(tmp_path, capsys):
+def test_dqn_cartpole_rlkit_and_sb3(tmp_path, monkeypatch, capsys):
+  # Its worker processes fork from the tests' warm interpreter (tests/forkserver.py).
+  monkeypatch.setattr(dqn_cartpole, 'subprocess', forkserver.SUBPROCESS)
   results_path = tmp_path / 'results.json'
   dqn_cartpole.main(['--seeds=0', '--rlkit_steps=1200', '--sb3_steps=1200',
                      '--eval_every=1000', '--eval_episodes=1', '--threshold=1',
@@ -318,6 +321,8 @@ def _processes_mentioning(text: str) -> List[str]:
 
 def test_soak_resume_two_kills_and_reference(tmp_path, monkeypatch, capsys):
   monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+  # Its launcher processes fork from the tests' warm interpreter (tests/forkserver.py).
+  monkeypatch.setattr(soak_resume, 'subprocess', forkserver.SUBPROCESS)
   soak_resume.main(['--kills=2', '--num_steps=1500', '--checkpoint_every_steps=250',
                     '--eval_every=500', '--eval_episodes=1', '--final_episodes=1',
                     '--max_delay=0.1', '--timeout=120'])

@@ -109,7 +109,9 @@ def test_the_adder_writes_n_step_transitions():
 
 
 def test_learns_pendulum():
-  """About 60-90 s on a shared 2-core machine: greedy mean return > -400 after 6000 steps.
+  """Greedy mean return > -400 within 8000 steps (evaluated from 3000 on, every 1000).
+
+  Measured alone: -173 at 3000 steps (30 s).
 
   Seed-sensitive: with seed 0 this configuration stalls near -600 (some start
   states never swing up within 8000 steps); seed 1 passes.
@@ -119,6 +121,6 @@ def test_learns_pendulum():
       samples_per_insert=128.0, min_replay_size=500, v_min=-1600.0, v_max=0.0,
       policy_learning_rate=1e-3, critic_learning_rate=1e-3, sigma=0.3)
   result, seconds = helpers.train_on_pendulum(d4pg.D4PGBuilder(config), num_steps=8000, seed=1,
-                                              first_evaluation=4000)
+                                              first_evaluation=3000)
   print(f'D4PG Pendulum: {result["return_mean"]:.1f} in {seconds:.0f} s')
   assert result['return_mean'] > -400, result

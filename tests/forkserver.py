@@ -47,6 +47,8 @@ PRELOAD = ('numpy', 'torch', 'torch._dynamo', 'reverb', 'gymnasium', 'matplotlib
            'rlkit.experiments.run_experiment', 'experiments.launcher')
 PIPE, STDOUT, DEVNULL = subprocess.PIPE, subprocess.STDOUT, subprocess.DEVNULL
 _HEADER = struct.Struct('!I')
+# Read once: a test may point `tempfile.tempdir` at its own directory.
+_TEMP_ROOT = tempfile.gettempdir()
 
 
 # ---------------------------------------------------------------- server side
@@ -183,7 +185,7 @@ class _Server:
   """The server process of this test process, started on first use."""
 
   def __init__(self):
-    self.directory = tempfile.mkdtemp(prefix='rlkit-forkserver-')
+    self.directory = tempfile.mkdtemp(prefix='rlkit-forkserver-', dir=_TEMP_ROOT)
     self.path = os.path.join(self.directory, 'socket')
     self.process = subprocess.Popen(
         [sys.executable, '-m', 'tests.forkserver', self.path], cwd=ROOT,

@@ -308,14 +308,17 @@ def test_env_processes(capsys):
 
 
 def _processes_mentioning(text: str) -> List[str]:
+  """'pid: command line' of each live process whose command line mentions `text`."""
   found = []
   for pid in filter(str.isdigit, os.listdir('/proc')):
     try:
       with open(f'/proc/{pid}/cmdline', 'rb') as f:
-        if text.encode() in f.read():
-          found.append(pid)
+        cmdline = f.read()
     except OSError:
-      pass
+      continue
+    if text.encode() in cmdline:
+      command = cmdline.replace(b'\0', b' ').decode(errors='replace')
+      found.append(f'{pid}: {command}')
   return found
 
 

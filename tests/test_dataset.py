@@ -1,8 +1,6 @@
 """The replay iterator (Reverb -> torch) against real Reverb servers."""
 
 import gc
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +18,7 @@ from rlkit.replay import prefetch
 from rlkit.replay import priorities as priorities_lib
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
+from tests import forkserver
 
 torch.set_num_threads(1)
 
@@ -375,26 +374,11 @@ def test_stopped_in_process_server_raises_connection_error():
   assert time.perf_counter() - start < 1.0
 
 
-_REMOTE_SERVER = """
-import sys
-sys.path.insert(0, {root!r})
-import tests.test_dataset as t
-from rlkit.replay import server as server_lib, tables
-srv = server_lib.ReplayServer(
-    [tables.make_transition_table(t.UNIFORM, t.SPEC, max_size=100)])
-t.write_episode(srv.client(), t.UNIFORM)
-print(srv.address, flush=True)
-sys.stdin.read()
-"""
-
-
 @pytest.mark.timeout(120)
 def test_server_in_another_process_and_its_death():
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  process = subprocess.Popen(
-      [sys.executable, '-c', _REMOTE_SERVER.format(root=root)],
-      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-      stderr=subprocess.DEVNULL, text=True)
+  # The server: this module run as __main__ (the end of the file), forked warm.
+  process = forkserver.start('tests.test_dataset', stdin=forkserver.PIPE,
+                             stdout=forkserver.PIPE, stderr=forkserver.DEVNULL)
   try:
     address = process.stdout.readline().strip()
     assert address.startswith('localhost:'), address
@@ -453,3 +437,16 @@ def test_invalid_arguments(server):
   with pytest.raises(ValueError, match='observation'):
     dataset.make_transition_iterator(address, UNIFORM, 4,
                                      environment_spec=wrong_spec)
+
+
+def _serve() -> None:
+  """A replay server holding one episode in UNIFORM; prints its address, serves until stdin closes."""
+  replay_server = server_lib.ReplayServer(
+      [tables.make_transition_table(UNIFORM, SPEC, max_size=100)])
+  write_episode(replay_server.client(), UNIFORM)
+  print(replay_server.address, flush=True)
+  sys.stdin.read()
+
+
+if __name__ == '__main__':
+  _serve()

@@ -1,7 +1,6 @@
 """ReplayServer, checkpoints, and clients connecting to a server at an address."""
 
 import os
-import subprocess
 import sys
 import time
 
@@ -15,6 +14,7 @@ from rlkit import specs
 from rlkit.adders import transition
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
+from tests import forkserver
 
 SPEC = specs.EnvironmentSpec(
     observations=specs.Array((2,), np.float32),
@@ -139,32 +139,12 @@ def test_checkpoint_and_restore(tmp_path):
     assert server.table_sizes() == {TABLE: 0, 'episodes': 0}
 
 
-_SERVER_SCRIPT = """
-import sys
-import numpy as np
-from rlkit import specs
-from rlkit.replay import server, tables
-spec = specs.EnvironmentSpec(
-    observations=specs.Array((2,), np.float32),
-    actions=specs.DiscreteArray(2, dtype=np.int64),
-    rewards=specs.Array((), np.float32),
-    discounts=specs.BoundedArray((), np.float32, 0.0, 1.0))
-with server.ReplayServer([tables.make_transition_table(environment_spec=spec)],
-                         port=int(sys.argv[1])) as replay_server:
-  print('ready', flush=True)
-  sys.stdin.read()
-"""
-
-
 @pytest.mark.timeout(120)
 def test_adder_writes_to_a_server_in_another_process():
   port = portpicker.pick_unused_port()
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
-  process = subprocess.Popen(
-      [sys.executable, '-c', _SERVER_SCRIPT, str(port)],
-      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-      cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env=env,
-      text=True)
+  # The server: this module run as __main__ (the end of the file), forked warm.
+  process = forkserver.start('tests.test_server', str(port), stdin=forkserver.PIPE,
+                             stdout=forkserver.PIPE, stderr=forkserver.DEVNULL)
   try:
     assert process.stdout.readline().strip() == 'ready'
     client = server_lib.connect(f'localhost:{port}', timeout_s=30)
@@ -204,3 +184,15 @@ def test_can_sample_after_restoring_a_ratio_limited_table(tmp_path):
     assert server.can_sample(TABLE, 3) and not server.can_sample(TABLE, 4)
     assert len(list(server.client().sample(TABLE, 3, emit_timesteps=False))) == 3
     assert not server.can_sample(TABLE, 1)
+
+
+def _serve(port: int) -> None:
+  """A replay server on `port` with SPEC's transition table until stdin closes."""
+  with server_lib.ReplayServer([tables.make_transition_table(environment_spec=SPEC)],
+                               port=port):
+    print('ready', flush=True)
+    sys.stdin.read()
+
+
+if __name__ == '__main__':
+  _serve(int(sys.argv[1]))

@@ -10,8 +10,6 @@ import dataclasses
 import ipaddress
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -22,6 +20,7 @@ import torch
 from rlkit.experiments import distributed
 from rlkit.experiments import run_experiment
 from tests import distributed_tiny
+from tests import forkserver
 
 # One xdist worker runs the Ray tests (make test: --dist loadgroup): one cluster at a time.
 pytestmark = pytest.mark.xdist_group('ray')
@@ -249,7 +248,7 @@ def _name(process):
 def test_sigterm_and_a_killed_learner_each_leave_a_run_that_resumes(cluster, tmp_path, capsys):
   """One run, stopped twice.
 
-  1. A launcher with its own cluster (a subprocess) gets SIGTERM: it writes a
+  1. A launcher with its own cluster (a forked process) gets SIGTERM: it writes a
      checkpoint, exits 0 and leaves no process behind.
   2. The same configuration resumes from that checkpoint (on the tests' cluster);
      its learner process is SIGKILLed after the next checkpoint: the call raises
@@ -260,9 +259,8 @@ def test_sigterm_and_a_killed_learner_each_leave_a_run_that_resumes(cluster, tmp
   from rlkit.experiments import config as config_lib  # pylint: disable=g-import-not-at-top
   run_dir = str(tmp_path / 'run')
   checkpoints = os.path.join(run_dir, 'checkpoints')
-  process = subprocess.Popen(
-      [sys.executable, '-m', 'tests.distributed_tiny', run_dir, '200000', '1'], cwd=ROOT,
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  process = forkserver.start('tests.distributed_tiny', run_dir, '200000', '1', cwd=ROOT,
+                             stdout=forkserver.PIPE, stderr=forkserver.STDOUT)
   launcher = psutil.Process(process.pid)
   pids, deadline = set(), time.monotonic() + 300
   log = os.path.join(run_dir, 'logs', 'train_0.csv')

@@ -171,7 +171,9 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
     seen, stop = [], threading.Event()
 
     def watch():
-      while not stop.wait(0.5):
+      # A sweep reads every socket of every node process (about 0.2 s of CPU); the
+      # listening ones stay up for the whole run.
+      while not stop.wait(3.0):
         seen.extend(_listening(psutil.Process()))
 
     watcher = threading.Thread(target=watch, daemon=True)

@@ -329,7 +329,6 @@ def run(module: str, *args: str, cwd: str = ROOT, env: Optional[dict] = None,
   return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-
 def _module_command(command) -> Optional[List[str]]:
   """[module, *args] of a `[sys.executable, '-m', module, *args]` command, else None."""
   command = list(command)

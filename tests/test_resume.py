@@ -26,7 +26,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -63,10 +62,8 @@ def _command(run_dir, *args):
 
 
 def _run(command, timeout=120):
-  if command[:2] == [sys.executable, '-m']:
-    return forkserver.run(*command[2:], env=_env(), timeout=timeout)
-  return subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True,
-                        timeout=timeout)
+  return forkserver.run_command(command, cwd=ROOT, env=_env(), capture_output=True, text=True,
+                                timeout=timeout)
 
 
 def _start(command, log_path):

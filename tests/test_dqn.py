@@ -496,7 +496,7 @@ def test_dqn_learns_the_optimal_path_on_obstacle_from_positions():
                          epsilon_decay_fraction=0.5, epsilon_final=0.1,
                          learning_rate_final_fraction=0.0)
   steps, length, reward, optimal = _train_until_optimal(
-      'gridworld:obstacle', 'AGENT_GOAL_POS', config, max_steps=12000, chunk=500)
+      'gridworld:obstacle', 'AGENT_GOAL_POS', config, max_steps=20000, chunk=500)
   assert optimal == 8
   assert (length, reward) == (optimal, 10.0), f'greedy path {length} steps after {steps} steps'
 

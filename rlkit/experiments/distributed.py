@@ -1,4 +1,4 @@
-"""Distributed runs on Ray: one learner, K actors, a replay and a counter (Acme's distributed layout).
+"""Distributed runs on Ray: a learner holding the replay, K actors, a counter (Acme's layout).
 
     result = run_distributed_experiment(config, num_actors=4)            # a local cluster
     result = run_distributed_experiment(config, 4, ray_address='10.0.0.1:6379')
@@ -41,7 +41,7 @@ class ClusterError(Exception):
 
 
 class NodeFailedError(RuntimeError):
-  """A node the run cannot go on without (learner, replay, counter) failed."""
+  """The learner (with the replay it holds) or the counter failed: the run cannot go on."""
 
 
 def _check_number(name: str, value: Any, minimum: float) -> None:
@@ -82,7 +82,7 @@ def run_distributed_experiment(config: config_lib.ExperimentConfig, num_actors: 
 
   Raises:
     ClusterError: `ray_address` does not answer (or is not HOST:PORT).
-    NodeFailedError: the learner, replay or counter node died; the run's last
+    NodeFailedError: the learner (with the replay) or the counter node died; the run's last
       checkpoint resumes with the same call.
     run_directory.RunDirectoryError, builders.UnsupportedSpecError: as run_experiment.
   """
@@ -152,14 +152,14 @@ def start_ray(ray_address: Optional[str]) -> bool:
 
 
 class _ReplayProxy:
-  """What RunCheckpointer.save needs of a replay server: `checkpoint()`, via the replay node."""
+  """What RunCheckpointer.save needs of a replay server: `checkpoint()`, via the learner node."""
 
-  def __init__(self, node: Any):
-    self._node = node
+  def __init__(self, learner: Any):
+    self._learner = learner
 
   def checkpoint(self) -> str:
     import ray  # pylint: disable=g-import-not-at-top
-    return ray.get(self._node.checkpoint.remote(), timeout=600)
+    return ray.get(self._learner.replay_checkpoint.remote(), timeout=600)
 
 
 class _DistributedRun:
@@ -250,13 +250,11 @@ class _DistributedRun:
     # Held here, so that Ray can rebuild a restarted actor from them.
     self.refs = [ray.put(node_config), ray.put(spec)]
     config_ref, spec_ref = self.refs
-    replay = ray.remote(nodes.ReplayNode).options(num_cpus=0, max_restarts=0).remote(
-        config_ref, spec_ref, run_checkpoints.replay_dir(run.checkpoints_dir))
-    self.nodes['replay'] = replay
     learner = ray.remote(nodes.LearnerNode).options(
         num_cpus=o['learner_cpus'], num_gpus=o['learner_gpus'], max_restarts=0,
-        max_concurrency=4).remote(config_ref, spec_ref, replay, counter, horizon,
-                                  (state or {}).get('agent', {}).get('learner'))
+        max_concurrency=4).remote(config_ref, spec_ref, counter, horizon,
+                                  (state or {}).get('agent', {}).get('learner'),
+                                  run_checkpoints.replay_dir(run.checkpoints_dir))
     self.nodes['learner'] = learner
     c = self.config
     budget = ((('actor_episodes', c.max_num_episodes)) if c.max_num_episodes is not None else
@@ -264,12 +262,12 @@ class _DistributedRun:
     actor_class = ray.remote(nodes.ActorNode).options(
         num_cpus=o['actor_cpus'], max_restarts=o['max_actor_restarts'], max_task_retries=0,
         max_concurrency=4)
-    self.actors = [actor_class.remote(config_ref, i, spec_ref, replay, learner, counter,
+    self.actors = [actor_class.remote(config_ref, i, spec_ref, learner, counter,
                                       horizon, o['variable_update_period'], budget)
                    for i in range(self.num_actors)]
     ray.get([learner.pid.remote()] + [a.pid.remote() for a in self.actors], timeout=600)
     self.stats['nodes_start_seconds'] = time.monotonic() - started
-    self.stats['replay_address'] = ray.get(replay.address.remote(), timeout=60)
+    self.stats['replay_address'] = ray.get(learner.replay_address.remote(), timeout=60)
 
   def _stop_all(self) -> None:
     """Kills every node that is left (after a normal stop there is none that still works)."""
@@ -340,7 +338,7 @@ class _Driver:
     c = self.owner.config
     state = self._state()
     counts = state['counter']
-    server = _ReplayProxy(self.owner.nodes['replay']) if c.builder.checkpoint_replay() else None
+    server = _ReplayProxy(self.learner) if c.builder.checkpoint_replay() else None
     metadata = {'agent': self.owner.name, 'env': (c.environment_record() or {}).get('name'),
                 'actor_steps': counts.get('actor_steps', 0),
                 'learner_steps': counts.get('learner_steps', 0), 'layout': LAYOUT}
@@ -361,7 +359,6 @@ class _Driver:
     if status['error']:
       raise NodeFailedError(f'the learner failed; the run stopped (the same command resumes '
                             f'from the last checkpoint):\n{status["error"]}')
-    self._get(self.owner.nodes['replay'].port.remote(), 'replay node')
 
   def run(self) -> run_common.ExperimentResult:
     from rlkit.utils import signals  # pylint: disable=g-import-not-at-top
@@ -471,7 +468,7 @@ class _Driver:
     owner.stats['actors'] = actor_stats
     owner.stats['restarts'] = ray.get(owner.nodes['counter'].restarts.remote(), timeout=60)
     try:
-      owner.stats['replay'] = ray.get(owner.nodes['replay'].stats.remote(), timeout=60)
+      owner.stats['replay'] = ray.get(self.learner.replay_stats.remote(), timeout=60)
     except ray.exceptions.RayError:
       pass
     return self.counter.flush()

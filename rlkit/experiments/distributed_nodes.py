@@ -1,9 +1,13 @@
 """The nodes of a distributed run (plain classes; `distributed.py` makes them Ray actors).
 
     counter  CounterNode   the run's counts (distributed_counter.py); every node reports to it
-    replay   ReplayNode    a Reverb server over `builder.make_replay_tables`
-    learner  LearnerNode   `make_dataset_iterator` + `make_learner`, stepping in a thread
+    learner  LearnerNode   `make_dataset_iterator` + `make_learner`, stepping in a thread,
+                           beside the run's Reverb server (`Replay`, over `make_replay_tables`)
     actor_i  ActorNode     its own environment(s), networks, adder and actor, in a thread
+
+The replay lives in the learner's process: the learner reads `samples_per_insert`
+times what the actors write, so its samples stay on its machine, and a run starts
+one process (one TensorFlow import) fewer.
 
 Each node builds its part only through the builder's methods (the contract in
 rlkit/agents/builders.py), so any builder runs unchanged. Every wait has a
@@ -92,15 +96,13 @@ def _setup_process(config: config_lib.ExperimentConfig) -> None:
   torch.set_num_threads(config.torch_threads)
 
 
-class ReplayNode:
-  """The Reverb server of the run, with tables whose inserts follow the sample ratio."""
+class Replay:
+  """The run's Reverb server, with tables whose inserts follow the sample ratio."""
 
-  def __init__(self, config: config_lib.ExperimentConfig, spec: Any,
+  def __init__(self, config: config_lib.ExperimentConfig, spec: Any, networks: Any,
                checkpoint_dir: Optional[str]):
-    _setup_process(config)
     builder = config.builder
-    policy = builder.make_policy(_make_networks(config, spec, config.seed), spec,
-                                 evaluation=False)
+    policy = builder.make_policy(networks, spec, evaluation=False)
     tables = [distributed_tables.with_insert_blocking(table)
               for table in builder.make_replay_tables(spec, policy)]
     self._server = server_lib.ReplayServer(
@@ -111,22 +113,15 @@ class ReplayNode:
     """host:port for clients anywhere in the cluster (the node's Ray address)."""
     return f'{self._host}:{self._server.port}'
 
-  def port(self) -> int:
-    return self._server.port
-
   def checkpoint(self) -> str:
     return self._server.checkpoint()
 
   def stats(self) -> Dict[str, Any]:
     info = self._server.client().server_info()
-    return {'rss_bytes': rss_bytes(), 'pid': os.getpid(),
-            'tables': {name: {'size': t.current_size,
+    return {'tables': {name: {'size': t.current_size,
                               'inserts': t.rate_limiter_info.insert_stats.completed,
                               'samples': t.rate_limiter_info.sample_stats.completed}
                        for name, t in info.items()}}
-
-  def stop(self) -> None:
-    self._server.stop()
 
 
 class _Worker:
@@ -170,7 +165,7 @@ class _Worker:
 
 
 class LearnerNode(_Worker):
-  """Steps the builder's learner in a thread; serves its variables and state meanwhile.
+  """Steps the builder's learner in a thread; serves its variables, state and replay meanwhile.
 
   Before each step it waits (checking the stop flag) until the dataset is
   `ready()`, so stopping never waits on a sample; that wait is the learner's
@@ -178,23 +173,23 @@ class LearnerNode(_Worker):
   `TimeoutError` (empty or rate-limited table) is retried until stopped.
   """
 
-  def __init__(self, config: config_lib.ExperimentConfig, spec: Any, replay: Any,
-               counter: Any, horizon: Optional[int],
-               state: Optional[Mapping[str, Any]] = None):
+  def __init__(self, config: config_lib.ExperimentConfig, spec: Any, counter: Any,
+               horizon: Optional[int], state: Optional[Mapping[str, Any]] = None,
+               replay_checkpoint_dir: Optional[str] = None):
     super().__init__()
     import reverb  # pylint: disable=g-import-not-at-top
     from rlkit.utils import rng  # pylint: disable=g-import-not-at-top
     _setup_process(config)
     rng.seed_everything(config.seed)
     builder = config.builder
-    self._client = reverb.Client(ray.get(replay.address.remote(),
-                                         timeout=distributed_counter.CALL_TIMEOUT_S))
+    networks = _make_networks(config, spec, config.seed)
+    self._replay = Replay(config, spec, networks, replay_checkpoint_dir)
+    self._client = reverb.Client(self._replay.address())
     self._dataset = builder.make_dataset_iterator(self._client)
     self._counter = distributed_counter.RemoteCounter(counter, 'learner')
     # Learner step at each actor's last weight fetch: the learner logs the policy lag.
     self._actors_weights_step: Dict[str, int] = {}
     logger_fn = _with_policy_lag(_logger_factory(config), self._policy_lag)
-    networks = _make_networks(config, spec, config.seed)
     self._learner = builder.make_learner(
         networks, self._dataset, logger_fn, spec, self._client,
         counting.Counter(self._counter, prefix='learner'), horizon=horizon)
@@ -242,6 +237,16 @@ class LearnerNode(_Worker):
     return {'policy_lag_max': max(0, step - min(fetched)),
             'policy_lag_min': max(0, step - max(fetched))}
 
+  def replay_address(self) -> str:
+    return self._replay.address()
+
+  def replay_checkpoint(self) -> str:
+    """Writes the replay checkpoint (Reverb's); returns its path."""
+    return self._replay.checkpoint()
+
+  def replay_stats(self) -> Dict[str, Any]:
+    return self._replay.stats()
+
   def save(self) -> Dict[str, Any]:
     with self._lock:
       return {'learner': self._learner.save(),
@@ -282,7 +287,7 @@ class ActorNode(_Worker):
   """
 
   def __init__(self, config: config_lib.ExperimentConfig, index: int, spec: Any,
-               replay: Any, learner: Any, counter: Any, horizon: Optional[int],
+               learner: Any, counter: Any, horizon: Optional[int],
                variable_update_period: float, budget: Tuple[Optional[str], Optional[int]]):
     super().__init__()
     import reverb  # pylint: disable=g-import-not-at-top
@@ -297,7 +302,7 @@ class ActorNode(_Worker):
     num_envs = config.num_envs if config.num_envs > 1 else None
     networks = _make_networks(config, spec, seed)
     policy = builder.make_policy(networks, spec, evaluation=False)
-    client = reverb.Client(ray.get(replay.address.remote(),
+    client = reverb.Client(ray.get(learner.replay_address.remote(),
                                    timeout=distributed_counter.CALL_TIMEOUT_S))
     if num_envs is None:
       self._adder = builder.make_adder(client, spec, policy)

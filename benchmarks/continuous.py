@@ -1,8 +1,9 @@
 """Continuous control: rlkit SAC/TD3 against Stable-Baselines3 SAC/TD3, same budget.
 
-    python -m benchmarks.continuous                   # 20k steps, 3 seeds (~1 h on 2 cores)
+    python -m benchmarks.continuous                   # Pendulum, 20k steps, 3 seeds (~1 h on 2 cores)
     python -m benchmarks.continuous --smoke           # seconds: a tiny budget, one seed
     python -m benchmarks.continuous --rows=sac:pendulum --seeds=0
+    python -m benchmarks.continuous --rows=sac:halfcheetah,sac:cartpole-swingup --seeds=0
 
 Both frameworks run the same hyper-parameters (rl-baselines3-zoo's Pendulum-v1
 settings: learning rate 1e-3, 20k steps; otherwise the papers' / SB3's
@@ -17,9 +18,13 @@ training only gives the time to the first evaluation with mean return >=
 `--threshold`, and steps/s. Printed: per row, both frameworks' medians over
 seeds and the ratio rlkit / SB3.
 
-Rows are (agent, environment) pairs in `ROWS`; add one by adding an entry
-(dm_control cartpole-swingup and HalfCheetah-v5 go here once those
-environments land).
+Rows are (agent, environment) pairs in `ROWS`, each with its budget; add one
+by adding an entry. Pendulum rows use rl-baselines3-zoo's settings; the
+HalfCheetah-v5 rows (50k steps) use the zoo's learning rate 3e-4 and 10k
+random-start steps; the Control Suite rows (cartpole-swingup, 100k steps) SB3's
+defaults with 1000 starting steps. SB3 gets a Control Suite task through a
+small Gymnasium adapter over the same rlkit environment (observations
+concatenated, actions in [-1, 1]), so both frameworks step the same dm_env.
 """
 
 import dataclasses
@@ -39,10 +44,12 @@ _ROWS = flags.DEFINE_list('rows', ['sac:pendulum', 'td3:pendulum'],
                           'agent:environment rows to run (see ROWS).', flag_values=FLAGS)
 _SEEDS = flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds.', flag_values=FLAGS)
 _FRAMEWORKS = flags.DEFINE_list('frameworks', ['rlkit', 'sb3'], 'rlkit and/or sb3.', flag_values=FLAGS)
-_STEPS = flags.DEFINE_integer('steps', 20_000, 'Environment steps per run.', flag_values=FLAGS)
+_STEPS = flags.DEFINE_integer('steps', 0, "Environment steps per run (0: each row's budget).",
+                               flag_values=FLAGS)
 _EVAL_EVERY = flags.DEFINE_integer('eval_every', 2000, 'Steps between evaluations.', flag_values=FLAGS)
 _EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 5, 'Greedy episodes per evaluation.', flag_values=FLAGS)
-_THRESHOLD = flags.DEFINE_float('threshold', -200.0, 'Return for "time to threshold".', flag_values=FLAGS)
+_THRESHOLD = flags.DEFINE_float('threshold', None, 'Return for "time to threshold" (default: '
+                                 "each row's; the Pendulum rows' is -200).", flag_values=FLAGS)
 _TORCH_THREADS = flags.DEFINE_integer('torch_threads', 1, 'torch.set_num_threads.', flag_values=FLAGS)
 _SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the script runs.', flag_values=FLAGS)
 _OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.', flag_values=FLAGS)
@@ -54,7 +61,9 @@ EVAL_SEED_OFFSET = 10_000
 class Row:
   """One benchmark row: an environment and the agent's shared hyper-parameters."""
   agent: str  # 'sac' or 'td3'.
-  gym_id: str
+  env: str  # An rlkit environment name: 'gym:<id>' or 'dm_control:<domain>-<task>'.
+  steps: int = 20_000
+  threshold: Optional[float] = None  # For the time to threshold; None: final return only.
   learning_rate: float = 1e-3
   hidden_sizes: tuple = (256, 256)
   batch_size: int = 256
@@ -63,9 +72,21 @@ class Row:
   tau: float = 0.005
 
 
+  @property
+  def gym_id(self) -> Optional[str]:
+    """The Gymnasium id of a 'gym:' row (SB3 makes it itself); None for other suites."""
+    return self.env[len('gym:'):] if self.env.startswith('gym:') else None
+
+
+_HALFCHEETAH = dict(steps=50_000, learning_rate=3e-4, learning_starts=10_000)
+_CARTPOLE_SWINGUP = dict(steps=100_000, learning_rate=3e-4)
 ROWS: Dict[str, Row] = {
-    'sac:pendulum': Row('sac', 'Pendulum-v1'),
-    'td3:pendulum': Row('td3', 'Pendulum-v1'),
+    'sac:pendulum': Row('sac', 'gym:Pendulum-v1', threshold=-200.0),
+    'td3:pendulum': Row('td3', 'gym:Pendulum-v1', threshold=-200.0),
+    'sac:halfcheetah': Row('sac', 'gym:HalfCheetah-v5', **_HALFCHEETAH),
+    'td3:halfcheetah': Row('td3', 'gym:HalfCheetah-v5', **_HALFCHEETAH),
+    'sac:cartpole-swingup': Row('sac', 'dm_control:cartpole-swingup', **_CARTPOLE_SWINGUP),
+    'td3:cartpole-swingup': Row('td3', 'dm_control:cartpole-swingup', **_CARTPOLE_SWINGUP),
 }
 
 
@@ -109,7 +130,7 @@ def _train_rlkit(row: Row, seed: int, steps: int, eval_every: int,
   from rlkit.utils import loggers  # pylint: disable=g-import-not-at-top
   torch.manual_seed(seed)
   builder = _rlkit_builder(row, smoke)
-  environment = factory.make_environment(f'gym:{row.gym_id}', seed=seed)
+  environment = factory.make_environment(row.env, seed=seed)
   spec = specs.make_environment_spec(environment)
   history = []
   with local_layout.make_local_agent(builder, spec, seed=seed) as agent:
@@ -120,8 +141,8 @@ def _train_rlkit(row: Row, seed: int, steps: int, eval_every: int,
     clock = _Clock()
     done = 0
     while done < steps:
-      loop.run(num_steps=min(eval_every, steps - done))
-      done = min(done + eval_every, steps)
+      # The loop finishes its episode: `done` counts the steps it really ran.
+      done += loop.run(num_steps=min(eval_every, steps - done))
       paused = clock.pause()
       actor.update(wait=True)
       history.append(_point(done, clock, evaluate(actor.select_action)))
@@ -136,7 +157,7 @@ def _train_sb3(row: Row, seed: int, steps: int, eval_every: int,
   import numpy as np  # pylint: disable=g-import-not-at-top
   import stable_baselines3 as sb3  # pylint: disable=g-import-not-at-top
   from stable_baselines3.common import noise  # pylint: disable=g-import-not-at-top
-  environment = gym.make(row.gym_id)
+  environment = gym.make(row.gym_id) if row.gym_id else _dm_env_as_gym(row.env, seed)
   common = dict(learning_rate=row.learning_rate, buffer_size=1_000_000,
                 learning_starts=row.learning_starts, batch_size=row.batch_size, tau=row.tau,
                 gamma=row.gamma, train_freq=1, gradient_steps=1, seed=seed, device='cpu',
@@ -173,11 +194,53 @@ def _point(steps: int, clock: _Clock, return_mean: float) -> Dict[str, Any]:
   return point
 
 
-def _gym_evaluator(gym_id: str, seed: int, episodes: int) -> Callable[[Callable], float]:
-  """Mean greedy return of `act` (observation -> action) on a separate Gymnasium env."""
+def _dm_env_as_gym(name: str, seed: int) -> Any:
+  """The rlkit environment `name` behind Gymnasium's interface (imports only when a row needs it)."""
   import gymnasium as gym  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
-  environment = gym.make(gym_id)
+  from rlkit import specs  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+
+  class DmEnvAsGym(gym.Env):
+    """A Gymnasium view of an rlkit dm_env (vector observations, bounded actions), for SB3.
+
+    dm_env cannot be reseeded: `reset(seed=...)` continues the stream of the
+    seed the environment was made with. An episode that ends with discount 0
+    is terminated; one that ends otherwise (a time limit) is truncated.
+    """
+
+    def __init__(self, name: str, seed: int):
+      self._environment = factory.make_environment(name, seed=seed)
+      spec = specs.make_environment_spec(self._environment)
+      self.observation_space = gym.spaces.Box(-np.inf, np.inf, spec.observations.shape,
+                                              np.float32)
+      self.action_space = gym.spaces.Box(spec.actions.minimum.astype(np.float32),
+                                         spec.actions.maximum.astype(np.float32),
+                                         spec.actions.shape, np.float32)
+
+    def reset(self, *, seed=None, options=None):
+      del seed, options
+      return np.asarray(self._environment.reset().observation, np.float32), {}
+
+    def step(self, action):
+      timestep = self._environment.step(np.asarray(action, np.float32))
+      last = timestep.last()
+      terminated = bool(last and timestep.discount == 0)
+      return (np.asarray(timestep.observation, np.float32), float(timestep.reward),
+              terminated, bool(last and not terminated), {})
+
+    def close(self):
+      self._environment.close()
+
+  return DmEnvAsGym(name, seed)
+
+
+def _evaluator(row: Row, seed: int, episodes: int) -> Callable[[Callable], float]:
+  """Mean greedy return of `act` (observation -> action) on a separate environment."""
+  import gymnasium as gym  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  environment = (gym.make(row.gym_id) if row.gym_id else
+                 _dm_env_as_gym(row.env, seed + EVAL_SEED_OFFSET))
 
   def evaluate(act: Callable) -> float:
     returns = []
@@ -195,9 +258,10 @@ def _gym_evaluator(gym_id: str, seed: int, episodes: int) -> Callable[[Callable]
   return evaluate
 
 
-def summarize(history: List[Dict[str, Any]], threshold: float) -> Dict[str, Any]:
-  """Time and steps to the first evaluation >= threshold, final return, steps/s."""
-  reached = next((p for p in history if p['return_mean'] >= threshold), None)
+def summarize(history: List[Dict[str, Any]], threshold: Optional[float]) -> Dict[str, Any]:
+  """Time and steps to the first evaluation >= threshold (None: not asked), final return, steps/s."""
+  reached = None if threshold is None else next(
+      (p for p in history if p['return_mean'] >= threshold), None)
   last = history[-1]
   return {
       'seconds_to_threshold': reached['train_seconds'] if reached else None,
@@ -226,23 +290,31 @@ def main(argv):
   bad = [f for f in _FRAMEWORKS.value if f not in ('rlkit', 'sb3')]
   if bad:
     raise app.UsageError(f'--frameworks has {bad}; expected rlkit and/or sb3.')
-  steps, eval_every, episodes = _STEPS.value, _EVAL_EVERY.value, _EVAL_EPISODES.value
+  eval_every, episodes = _EVAL_EVERY.value, _EVAL_EPISODES.value
+  if _STEPS.value < 0 or eval_every < 1 or episodes < 1:
+    raise app.UsageError(f'--steps must be >= 0 (0: the row\'s budget), --eval_every and '
+                         f'--eval_episodes >= 1; got {_STEPS.value}, {eval_every}, {episodes}.')
   seeds = [int(s) for s in _SEEDS.value]
   rows = {name: ROWS[name] for name in _ROWS.value}
+  if _STEPS.value:
+    rows = {name: dataclasses.replace(row, steps=_STEPS.value) for name, row in rows.items()}
+  if _THRESHOLD.value is not None:
+    rows = {name: dataclasses.replace(row, threshold=_THRESHOLD.value)
+            for name, row in rows.items()}
   if _SMOKE.value:
-    steps, eval_every, episodes, seeds = 400, 200, 1, seeds[:1]
-    rows = {name: dataclasses.replace(row, hidden_sizes=(16, 16), batch_size=32,
+    eval_every, episodes, seeds = 200, 1, seeds[:1]
+    rows = {name: dataclasses.replace(row, steps=400, hidden_sizes=(16, 16), batch_size=32,
                                       learning_starts=100) for name, row in rows.items()}
   trainers = {'rlkit': _train_rlkit, 'sb3': _train_sb3}
   results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
   for name, row in rows.items():
     for framework in _FRAMEWORKS.value:
       for seed in seeds:
-        evaluate = _gym_evaluator(row.gym_id, seed, episodes)
-        print(f'{name} {framework} seed {seed}: {steps} steps', flush=True)
-        history = trainers[framework](row, seed, steps, eval_every, evaluate, _SMOKE.value)
-        summary = summarize(history, _THRESHOLD.value)
-        record = {'row': name, 'framework': framework, 'seed': seed, 'steps': steps,
+        evaluate = _evaluator(row, seed, episodes)
+        print(f'{name} {framework} seed {seed}: {row.steps} steps', flush=True)
+        history = trainers[framework](row, seed, row.steps, eval_every, evaluate, _SMOKE.value)
+        summary = summarize(history, row.threshold)
+        record = {'row': name, 'framework': framework, 'seed': seed, 'steps': row.steps,
                   **summary, 'history': history}
         print(json.dumps({k: v for k, v in record.items() if k != 'history'}), flush=True)
         if _OUTPUT.value:
@@ -250,8 +322,10 @@ def main(argv):
             f.write(json.dumps(record) + '\n')
         results.setdefault(name, {}).setdefault(framework, []).append(summary)
 
-  print(f'\n{"row":<14} {"framework":<9} {"t->" + str(int(_THRESHOLD.value)) + " (s)":>11} '
-        f'{"final return":>13} {"steps/s":>9}   (medians over seeds {seeds})')
+  print(f'\n{"row":<22} {"framework":<9} {"t->thr (s)":>11} '
+        f'{"final return":>13} {"steps/s":>9}   (medians over seeds {seeds}; thresholds: '
+        + ', '.join(f'{n} {"-" if r.threshold is None else r.threshold}'
+                    for n, r in rows.items()) + ')')
   for name, by_framework in results.items():
     medians = {}
     for framework, summaries in by_framework.items():
@@ -259,13 +333,16 @@ def main(argv):
                             for key in ('seconds_to_threshold', 'final_return',
                                         'steps_per_second')}
       m = medians[framework]
-      print(f'{name:<14} {framework:<9} {_fmt(m["seconds_to_threshold"]):>11} '
+      to_threshold = '-' if rows[name].threshold is None else _fmt(m['seconds_to_threshold'])
+      print(f'{name:<22} {framework:<9} {to_threshold:>11} '
             f'{_fmt(m["final_return"]):>13} {_fmt(m["steps_per_second"]):>9}')
     if {'rlkit', 'sb3'} <= set(medians):
       ratio = {key: (medians['rlkit'][key] / medians['sb3'][key]
                      if medians['rlkit'][key] and medians['sb3'][key] else None)
                for key in ('seconds_to_threshold', 'steps_per_second')}
-      print(f'{name:<14} {"ratio":<9} {_fmt(ratio["seconds_to_threshold"]):>11} '
+      to_threshold = ('-' if rows[name].threshold is None
+                      else _fmt(ratio['seconds_to_threshold']))
+      print(f'{name:<22} {"ratio":<9} {to_threshold:>11} '
             f'{"":>13} {_fmt(ratio["steps_per_second"]):>9}   (rlkit / sb3)')
 
 

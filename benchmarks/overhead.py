@@ -4,6 +4,7 @@
     python -m benchmarks.overhead --paths=single --rounds=1 --num_steps=5000
     python -m benchmarks.overhead --smoke              # seconds: wiring only
     python -m benchmarks.overhead --columns            # also rlkit on Acme's column layout
+    python -m benchmarks.overhead --fetch=1,8          # also rlkit with other batches_per_fetch
 
 Both sides run the same DQN on CartPole-v1: an MLP 4-128-128-2, Adam
 (learning rate 3e-3 decaying linearly to 3e-4 over the run), double Q with a
@@ -47,6 +48,9 @@ flags.DEFINE_bool('runner', False, 'Also time rlkit through run_experiment (sing
 flags.DEFINE_bool('columns', False, "Also time rlkit with replay_layout='columns' (Acme's "
                   'five-column tables; the default packs each transition in one column).',
                   flag_values=FLAGS)
+flags.DEFINE_list('fetch', [], 'Also time rlkit with these DQNConfig.batches_per_fetch '
+                  'values (arms "rlkit fetch N"; the plain "rlkit" arm has the default).',
+                  flag_values=FLAGS)
 flags.DEFINE_bool('smoke', False, 'Seconds: 400 steps, 1 round, 4 copies; the numbers mean nothing.',
                   flag_values=FLAGS)
 
@@ -64,10 +68,12 @@ EPS_INIT, EPS_FINAL, EPS_FRACTION = 1.0, 0.05, 0.1
 REPLAY_SIZE = 100_000
 
 
-def _rlkit_config(min_replay_size: int, layout: str = 'auto'):
+def _rlkit_config(min_replay_size: int, layout: str = 'auto',
+                  batches_per_fetch: Optional[int] = None):
   from rlkit.agents import dqn  # pylint: disable=g-import-not-at-top
+  fetch = {} if batches_per_fetch is None else {'batches_per_fetch': batches_per_fetch}
   return dqn.DQNConfig(
-      replay_layout=layout,
+      replay_layout=layout, **fetch,
       hidden_sizes=HIDDEN, batch_size=BATCH_SIZE, samples_per_insert=SAMPLES_PER_INSERT,
       learning_rate=LEARNING_RATE, learning_rate_final_fraction=FINAL_LR_FRACTION,
       discount=DISCOUNT, n_step=1, loss='huber', double_q=True,
@@ -77,7 +83,7 @@ def _rlkit_config(min_replay_size: int, layout: str = 'auto'):
 
 
 def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int,
-              layout: str = 'auto') -> Dict[str, Any]:
+              layout: str = 'auto', batches_per_fetch: Optional[int] = None) -> Dict[str, Any]:
   """rlkit's DQN through make_local_agent and the (batched) environment loop."""
   from rlkit import batched_environment_loop  # pylint: disable=g-import-not-at-top
   from rlkit import environment_loop  # pylint: disable=g-import-not-at-top
@@ -89,7 +95,7 @@ def run_rlkit(num_steps: int, seed: int, num_envs: int, min_replay_size: int,
   from rlkit.utils import loggers  # pylint: disable=g-import-not-at-top
 
   make = lambda s: factory.make_environment(f'gym:{ENV}', seed=s)
-  builder = dqn.DQNBuilder(_rlkit_config(min_replay_size, layout))
+  builder = dqn.DQNBuilder(_rlkit_config(min_replay_size, layout, batches_per_fetch))
   if num_envs > 1:
     environment = batched.BatchedEnvironment.from_factory(make, num_envs, seed=seed)
     spec = environment.single_environment_spec()
@@ -240,6 +246,13 @@ def run_bare(num_steps: int, seed: int, num_envs: int, min_replay_size: int) -> 
 ARMS: Dict[str, Callable[..., Dict[str, Any]]] = {
     'rlkit': run_rlkit, 'bare': run_bare, 'rlkit run_experiment': run_rlkit_runner,
     'rlkit columns': functools.partial(run_rlkit, layout='columns')}
+FETCH_ARM = 'rlkit fetch '
+
+
+def _arm(name: str) -> Callable[..., Dict[str, Any]]:
+  if name.startswith(FETCH_ARM):
+    return functools.partial(run_rlkit, batches_per_fetch=int(name[len(FETCH_ARM):]))
+  return ARMS[name]
 
 
 def measure(path: str, arms: List[str], num_steps: int, rounds: int, seed: int,
@@ -249,7 +262,7 @@ def measure(path: str, arms: List[str], num_steps: int, rounds: int, seed: int,
   copies = 1 if path == 'single' else num_envs
   for round_index in range(rounds):
     for arm in arms:
-      result = ARMS[arm](num_steps, seed, copies, min_replay_size)
+      result = _arm(arm)(num_steps, seed, copies, min_replay_size)
       result.update(path=path, arm=arm, round=round_index,
                     steps_per_second=result['steps'] / max(result['seconds'], 1e-9))
       rows.append(result)
@@ -270,7 +283,7 @@ def report(rows: List[Dict[str, Any]]) -> str:
     bare = [r for r in rows if r['path'] == path and r['arm'] == 'bare']
     if not bare:
       continue
-    for arm in [a for a in ARMS if a != 'bare']:
+    for arm in dict.fromkeys(r['arm'] for r in rows if r['arm'] != 'bare'):
       mine = [r for r in rows if r['path'] == path and r['arm'] == arm]
       if not mine:
         continue
@@ -299,6 +312,12 @@ def main(argv: Optional[List[str]] = None) -> None:
   unknown = [p for p in args.paths if p not in PATHS]
   if unknown or not args.paths:
     bench_flags.fail(f'--paths must name some of {list(PATHS)}, got {args.paths}.')
+  try:
+    fetches = [int(f) for f in args.fetch]
+  except ValueError:
+    fetches = [0]
+  if any(f < 1 for f in fetches):
+    bench_flags.fail(f'--fetch must list integers >= 1, got {args.fetch}.')
   num_steps, rounds, num_envs, min_replay_size = args.num_steps, args.rounds, args.num_envs, 1000
   if args.smoke:
     num_steps, rounds, num_envs, min_replay_size = 400, 1, 4, 100
@@ -309,6 +328,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     arms = ['rlkit', 'bare']
     if args.columns:
       arms.insert(1, 'rlkit columns')
+    arms[1:1] = [f'{FETCH_ARM}{f}' for f in fetches]
     if args.runner and path == 'single':
       arms.append('rlkit run_experiment')
     rows += measure(path, arms, num_steps, rounds, args.seed, num_envs, min_replay_size)

@@ -451,3 +451,27 @@ def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, c
       ('sac:pendulum', 'rlkit'), ('sac:pendulum', 'sb3'),
       ('td3:pendulum', 'rlkit'), ('td3:pendulum', 'sb3')]
   assert all([p['steps'] for p in r['history']] == [200, 400] for r in records)
+
+
+def test_continuous_control_suite_rows_reach_sb3_through_a_gymnasium_view_of_the_same_env():
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from benchmarks import continuous  # pylint: disable=g-import-not-at-top
+  from rlkit.environments import factory  # pylint: disable=g-import-not-at-top
+  row = continuous.ROWS['sac:cartpole-swingup']
+  assert row.gym_id is None and row.steps == 100_000 and row.threshold is None
+  assert continuous.ROWS['sac:halfcheetah'].gym_id == 'HalfCheetah-v5'
+  view = continuous._dm_env_as_gym(row.env, 3)  # pylint: disable=protected-access
+  same = factory.make_environment(row.env, seed=3)
+  assert view.observation_space.shape == (5,) and view.action_space.shape == (1,)
+  np.testing.assert_array_equal(view.action_space.low, [-1.0])
+  observation, _ = view.reset(seed=123)
+  np.testing.assert_array_equal(observation, same.reset().observation)
+  actions = np.random.default_rng(0).uniform(-1, 1, (1000, 1)).astype(np.float32)
+  for t, action in enumerate(actions):
+    observation, reward, terminated, truncated, _ = view.step(action)
+    timestep = same.step(action)
+    np.testing.assert_array_equal(observation, timestep.observation)
+    assert reward == timestep.reward and not terminated
+    if truncated:
+      break
+  assert t == 999 and truncated and timestep.last()  # A time limit: truncated, not terminated.

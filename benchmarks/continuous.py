@@ -37,6 +37,7 @@ from absl import app
 from absl import flags
 
 from benchmarks import bench_flags
+from benchmarks import sb3_peer
 
 # The benchmark's own flags, so that benchmarks import side by side in one process.
 FLAGS = flags.FlagValues()
@@ -171,6 +172,7 @@ def _train_sb3(row: Row, seed: int, steps: int, eval_every: int,
                         np.zeros(size), 0.1 * np.ones(size)), **common)
   else:
     raise ValueError(f'No SB3 agent for row agent {row.agent!r}; expected sac or td3.')
+  sb3_peer.without_log_folder(model)
   history = []
   clock = _Clock()
   done = 0

@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional
 from absl import flags
 
 from benchmarks import bench_flags
+from benchmarks import sb3_peer
 
 ENV_ID = 'CartPole-v1'
 EVAL_SEED_OFFSET = 10_000
@@ -132,7 +133,6 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
   import numpy as np
   from stable_baselines3 import DQN
   from stable_baselines3.common.callbacks import BaseCallback
-  from stable_baselines3.common.logger import Logger
 
   environment = gymnasium.make(ENV_ID)
   eval_environment = gymnasium.make(ENV_ID)
@@ -142,8 +142,7 @@ def _run_sb3(seed: int, num_steps: int, eval_every: int, eval_episodes: int) -> 
               target_update_interval=10, train_freq=256, gradient_steps=128,
               exploration_fraction=0.16, exploration_final_eps=0.04,
               policy_kwargs=dict(net_arch=[256, 256]), seed=seed, device='cpu', verbose=0)
-  # What verbose=0 logs to, without the empty SB3-* directory learn() would leave in /tmp.
-  model.set_logger(Logger(folder=None, output_formats=[]))
+  sb3_peer.without_log_folder(model)
   history: List[Dict[str, Any]] = []
   clock = None
 

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from benchmarks import bench_flags
+from benchmarks import sb3_peer
 from rlkit import batched_environment_loop
 from rlkit.agents.ppo import builder as builder_lib
 from rlkit.agents.ppo import config as config_lib
@@ -164,6 +165,7 @@ def run_sb3(env_name: str, s: Dict[str, Any], seed: int, episodes: int) -> Run:
       clip_range=0.2, clip_range_vf=None, ent_coef=s['entropy_coef'], vf_coef=0.5,
       max_grad_norm=0.5, policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64])),
       seed=seed, device='cpu', verbose=0)
+  sb3_peer.without_log_folder(model)
 
   def act(observation):
     if s['normalize_observations']:

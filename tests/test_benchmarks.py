@@ -429,9 +429,11 @@ def test_overhead_smoke_prints_both_arms_and_ratios(capsys):
   assert '--rounds must be >= 1, got 0' in capsys.readouterr().err
 
 
-def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, capsys):
+def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, capsys,
+                                                                     monkeypatch):
   from benchmarks import continuous  # pylint: disable=g-import-not-at-top
   output_path = tmp_path / 'runs.jsonl'
+  monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
   continuous.FLAGS(['continuous', '--smoke', '--seeds=0', f'--output={output_path}'])
   try:
     continuous.main([])
@@ -451,6 +453,7 @@ def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, c
       ('sac:pendulum', 'rlkit'), ('sac:pendulum', 'sb3'),
       ('td3:pendulum', 'rlkit'), ('td3:pendulum', 'sb3')]
   assert all([p['steps'] for p in r['history']] == [200, 400] for r in records)
+  assert not [p for p in os.listdir(tmp_path) if p.startswith('SB3-')], 'SB3 wrote a log folder'
 
 
 def test_continuous_control_suite_rows_reach_sb3_through_a_gymnasium_view_of_the_same_env():

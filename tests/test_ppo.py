@@ -1,5 +1,8 @@
 """PPO: GAE, rollouts across episodes, supports(), config checks, save/restore, learning."""
 
+import os
+import tempfile
+
 import dm_env
 import numpy as np
 import pytest
@@ -416,10 +419,12 @@ def test_learns_pendulum():
   assert steps is not None, f'greedy mean return {mean} < -400 after 60k steps'
 
 
-def test_benchmark_smoke_runs_both_frameworks():
+def test_benchmark_smoke_runs_both_frameworks(tmp_path, monkeypatch):
   from benchmarks import ppo as benchmark  # pylint: disable=g-import-not-at-top
   settings = dict(benchmark.SETTINGS['Pendulum-v1'], **benchmark.SMOKE)
+  monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
   for run in (benchmark.run_rlkit, benchmark.run_sb3):
     result = run('Pendulum-v1', settings, 0, 1)
     assert result.train_s > 0
     assert -2000 < result.final <= 0
+  assert not [p for p in os.listdir(tmp_path) if p.startswith('SB3-')], 'SB3 wrote a log folder'

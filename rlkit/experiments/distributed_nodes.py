@@ -27,6 +27,7 @@ from rlkit import batched_environment_loop
 from rlkit import core
 from rlkit import environment_loop
 from rlkit.adders import batched as batched_adder
+from rlkit.agents import builders
 from rlkit.environments import batched
 from rlkit.experiments import config as config_lib
 from rlkit.experiments import distributed_counter
@@ -116,6 +117,10 @@ class Replay:
   def checkpoint(self) -> str:
     return self._server.checkpoint()
 
+  def can_sample(self, num_samples: int) -> bool:
+    """Whether every table's rate limiter lets `num_samples` be sampled now."""
+    return all(self._server.can_sample(table, num_samples) for table in self._server.tables)
+
   def stats(self) -> Dict[str, Any]:
     info = self._server.client().server_info()
     return {'tables': {name: {'size': t.current_size,
@@ -168,9 +173,12 @@ class LearnerNode(_Worker):
   """Steps the builder's learner in a thread; serves its variables, state and replay meanwhile.
 
   Before each step it waits (checking the stop flag) until the dataset is
-  `ready()`, so stopping never waits on a sample; that wait is the learner's
-  `wait_share`. A builder's dataset without `ready()` is stepped directly: its
-  `TimeoutError` (empty or rate-limited table) is retried until stopped.
+  `ready()` or, for a replay-ratio builder, the tables' rate limiters let a
+  batch be sampled (a dataset that samples in the learner's thread knows only
+  the batches it already holds), so stopping never waits on a sample; that
+  wait is the learner's `wait_share`. A builder's dataset without `ready()` is
+  stepped directly: its `TimeoutError` (empty or rate-limited table) is
+  retried until stopped.
   """
 
   def __init__(self, config: config_lib.ExperimentConfig, spec: Any, counter: Any,
@@ -186,6 +194,7 @@ class LearnerNode(_Worker):
     self._replay = Replay(config, spec, networks, replay_checkpoint_dir)
     self._client = reverb.Client(self._replay.address())
     self._dataset = builder.make_dataset_iterator(self._client)
+    self._update_rule = builder.update_rule()
     self._counter = distributed_counter.RemoteCounter(counter, 'learner')
     # Learner step at each actor's last weight fetch: the learner logs the policy lag.
     self._actors_weights_step: Dict[str, int] = {}
@@ -202,12 +211,21 @@ class LearnerNode(_Worker):
     self._step_s = 0.0
     self._start('learner')
 
-  def _loop(self) -> None:
+  def _can_step(self) -> Optional[Callable[[], bool]]:
     ready = getattr(self._dataset, 'ready', None)
+    if not callable(ready):
+      return None
+    rule = self._update_rule
+    if not isinstance(rule, builders.ReplayRatio):
+      return ready
+    return lambda: ready() or self._replay.can_sample(rule.batch_size)
+
+  def _loop(self) -> None:
+    can_step = self._can_step()
     while not self._stop.is_set():
-      if callable(ready):
+      if can_step is not None:
         started = time.monotonic()
-        while not ready() and not self._stop.is_set():
+        while not can_step() and not self._stop.is_set():
           time.sleep(0.001)
         self._wait_s += time.monotonic() - started
         if self._stop.is_set():

@@ -1,28 +1,37 @@
 """Batches sampled from a Reverb table, delivered as torch tensors.
 
-A background thread pulls batches from a `reverb.TrajectoryDataset`, converts
-them to torch without copying (DLPack) and keeps `prefetch` of them ready, so a
-learner's `next(iterator)` normally returns at once.
+A `reverb.TrajectoryDataset` samples items in Reverb's C++ worker threads and
+TensorFlow batches them; each batch reaches torch without copying (DLPack).
+Two ways to pull the batches (`sampling=`):
 
-Sampling never hangs silently: when no batch arrives within `timeout_s`,
-`next()` asks the server (for at most 1 s more) and raises `TimeoutError` if it
-answers (empty or rate-limited table) or `ConnectionError` if it does not.
-The iterator keeps polling the table after a TimeoutError, so a later `next()`
-succeeds once data arrives. A single-process agent calls `ready()` and steps
-its learner only when a batch is waiting.
+- 'thread' (the default): a Python thread keeps `prefetch` batches ready, so
+  `next()` normally returns at once, and `next()` never waits longer than
+  `timeout_s`, even when the server went away mid-sample (Reverb's sampler
+  then blocks forever, in that thread).
+- 'caller': `next()` pulls from TensorFlow's own prefetch buffer in the
+  calling thread. No Python thread runs beside the learner, so the two never
+  hand the GIL to each other: with one batch-of-64 DQN learner step per two
+  CartPole steps on 2 cores this took rlkit from 0.58x to 0.77x the steps/s of
+  a bare single-file loop (benchmarks/overhead.py, BUILD_NOTES). For a server
+  in the caller's process only (both runners keep the learner's server in
+  its process): a server that stops while sampling would block `next()`.
+
+Sampling never hangs silently on a table that cannot be sampled: when no
+batch arrives within `timeout_s`, `next()` asks the server (for at most 1 s
+more) and raises `TimeoutError` if it answers (empty or rate-limited table)
+or `ConnectionError` if it does not. A later `next()` succeeds once data
+arrives. `ready()` says whether a batch is waiting; a single-process agent
+steps its learner only then, or when the table's rate limiter allows a batch.
 
 Measured on 2 cores (benchmarks/replay.py): Reverb's C++ sampler costs about
 9-13 us of CPU per sampled transition (decompressing each column's chunk,
 allocating tensors), in its own threads. With a core free for them, the
-iterator delivers 125-150k transitions/s at batch 64 and ~170k/s at 256, and a
-DQN-sized learner waits about 5% of its step; when another process takes a
-core, the sampler and the learner share one and the wait grows to 20-30%.
-Two sampler workers and DLPack conversion were the fastest settings tried.
+iterator delivers 125-150k transitions/s at batch 64 and ~170k/s at 256.
 """
-
 import math
 import queue
 import threading
+import time
 from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Union
 
 import numpy as np
@@ -38,6 +47,7 @@ from rlkit.replay import packing
 from rlkit.replay import prefetch as prefetch_lib
 
 _CONVERSIONS = ('dlpack', 'numpy')
+SAMPLING_MODES = ('thread', 'caller')
 # The background thread wakes up at least this often while the table cannot be
 # sampled, so that `close()` stays prompt.
 _MAX_POLL_S = 1.0
@@ -178,6 +188,10 @@ class _BatchProducer:
       data = self._as_data(data)
     return ReplaySample(info=torch_info, data=data)
 
+  def has_pending(self) -> bool:
+    """Whether batches cut from the last fetch are waiting."""
+    return bool(self._pending)
+
   def release(self) -> None:
     """Drops the TensorFlow iterator, which stops Reverb's sampler threads."""
     self._iterator = None
@@ -201,29 +215,33 @@ class ReplayIterator(Iterator[ReplaySample]):
                timeout_s: float = 30.0,
                *,
                max_in_flight_samples_per_worker: Optional[int] = None,
-               num_workers_per_iterator: int = 2,
+               num_workers_per_iterator: Optional[int] = None,
                batches_per_fetch: int = 1,
                conversion: str = 'dlpack',
                as_data: Any = None,
-               signature: Any = None):
+               signature: Any = None,
+               sampling: str = 'thread'):
     """Connects to the table and starts the background thread.
 
     Args:
       server_address: 'host:port' of the Reverb server.
       table: name of the table to sample from; it must have a signature.
       batch_size: items per batch.
-      prefetch: batches kept ready in the background (>= 1).
+      prefetch: batches the Python thread keeps ready ('thread'), or fetches
+        TensorFlow keeps ready ('caller'); >= 1.
       device: torch device the tensors are moved to.
       timeout_s: how long `next()` (and connecting) waits before raising.
       max_in_flight_samples_per_worker: items Reverb fetches per request;
         None picks the items per fetch (measured best).
-      num_workers_per_iterator: Reverb sampler threads; 2 measured fastest on
-        2 cores (-1: Reverb's default, 1).
+      num_workers_per_iterator: Reverb sampler threads (-1: Reverb's default,
+        1); None: 2 with 'thread' (measured fastest there on 2 cores), 1 with
+        'caller' (as fast, and items arrive in the order sampled).
       batches_per_fetch: batches cut (without copying) from each TensorFlow
         batch; more amortizes the per-batch overhead on small batches.
       conversion: 'dlpack' (zero-copy) or 'numpy' (copies, for comparison).
       as_data: optional function applied to the unflattened data nest.
       signature: the table signature, if already fetched.
+      sampling: 'thread' or 'caller' (module docstring).
 
     Raises:
       ValueError, TypeError: for invalid arguments or a table without
@@ -236,6 +254,11 @@ class ReplayIterator(Iterator[ReplaySample]):
     if conversion not in _CONVERSIONS:
       raise ValueError(
           f'conversion must be one of {_CONVERSIONS}, got {conversion!r}.')
+    if sampling not in SAMPLING_MODES:
+      raise ValueError(
+          f'sampling must be one of {SAMPLING_MODES}, got {sampling!r}.')
+    if num_workers_per_iterator is None:
+      num_workers_per_iterator = 2 if sampling == 'thread' else 1
     if num_workers_per_iterator != -1:
       _check_int('num_workers_per_iterator (or -1)', num_workers_per_iterator)
     fetch_size = int(batch_size) * int(batches_per_fetch)
@@ -265,18 +288,24 @@ class ReplayIterator(Iterator[ReplaySample]):
         max_in_flight_samples_per_worker=int(max_in_flight_samples_per_worker),
         num_workers_per_iterator=int(num_workers_per_iterator),
         rate_limiter_timeout_ms=poll_ms)
-    tf_dataset = tf_dataset.batch(fetch_size, drop_remainder=True).prefetch(1)
+    tf_dataset = tf_dataset.batch(fetch_size, drop_remainder=True).prefetch(
+        1 if sampling == 'thread' else int(prefetch))
     producer = _BatchProducer(
         tf_dataset, signature, self._batch_size, int(batches_per_fetch),
         convert=(_tf_to_torch_dlpack
                  if conversion == 'dlpack' else _tf_to_torch_numpy),
         device=device, as_data=as_data,
         describe=f'table {table!r} at the Reverb server at {server_address}')
-    # The thread holds the producer, not `self`, so that an iterator that is
-    # dropped without close() is garbage collected and stops its thread.
-    self._prefetcher = prefetch_lib.ThreadPrefetcher(
-        producer, buffer_size=int(prefetch), name=f'replay-prefetch-{table}',
-        cleanup=producer.release)
+    self._producer = producer
+    self._prefetcher = None
+    if sampling == 'thread':
+      # The thread holds the producer, not `self`, so that an iterator that is
+      # dropped without close() is garbage collected and stops its thread.
+      self._prefetcher = prefetch_lib.ThreadPrefetcher(
+          producer, buffer_size=int(prefetch), name=f'replay-prefetch-{table}',
+          cleanup=producer.release)
+    else:
+      self._never_stop = threading.Event()
 
   @property
   def server_address(self) -> str:
@@ -289,6 +318,10 @@ class ReplayIterator(Iterator[ReplaySample]):
   @property
   def batch_size(self) -> int:
     return self._batch_size
+
+  @property
+  def sampling(self) -> str:
+    return 'thread' if self._prefetcher is not None else 'caller'
 
   def __iter__(self) -> 'ReplayIterator':
     return self
@@ -306,6 +339,8 @@ class ReplayIterator(Iterator[ReplaySample]):
       raise RuntimeError(
           f'ReplayIterator for table {self._table!r} at {self._address} is '
           f'closed.')
+    if self._prefetcher is None:
+      return self._next_in_caller()
     try:
       return self._prefetcher.get(timeout=self._timeout_s)
     except queue.Empty:
@@ -314,6 +349,21 @@ class ReplayIterator(Iterator[ReplaySample]):
       self._server_lost = True
       raise
     raise self._timeout_error()
+
+  def _next_in_caller(self) -> ReplaySample:
+    # The producer returns None when the TensorFlow dataset ended at its
+    # rate-limiter poll (no item within 1 s); it then starts a fresh one.
+    deadline = time.monotonic() + self._timeout_s
+    while True:
+      try:
+        batch = self._producer(self._never_stop)
+      except ConnectionError:
+        self._server_lost = True
+        raise
+      if batch is not None:
+        return batch
+      if time.monotonic() >= deadline:
+        raise self._timeout_error()
 
   def _timeout_error(self) -> Exception:
     waited = (f'No batch of {self._batch_size} from table {self._table!r} at '
@@ -336,8 +386,16 @@ class ReplayIterator(Iterator[ReplaySample]):
         f'ready()).')
 
   def ready(self) -> bool:
-    """True if `next()` returns (or raises) at once, without waiting."""
-    return not self._closed and self._prefetcher.ready()
+    """True if `next()` returns (or raises) at once, without waiting.
+
+    With sampling='caller' only batches cut from a fetch count (TensorFlow's
+    buffer cannot be asked): False means `next()` may wait for Reverb.
+    """
+    if self._closed:
+      return False
+    if self._prefetcher is None:
+      return self._producer.has_pending()
+    return self._prefetcher.ready()
 
   def close(self, timeout_s: float = 5.0) -> bool:
     """Stops the background thread; returns whether it ended in `timeout_s`.
@@ -349,6 +407,9 @@ class ReplayIterator(Iterator[ReplaySample]):
     if self._closed:
       return True
     self._closed = True
+    if self._prefetcher is None:
+      self._producer.release()
+      return True
     if self._server_lost:
       timeout_s = min(timeout_s, 0.2)
     return self._prefetcher.close(timeout_s)

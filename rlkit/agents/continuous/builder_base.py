@@ -73,7 +73,7 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
                       f'{type(replay_client).__name__}.')
     return dataset_lib.make_transition_iterator(
         replay_client.server_address, TABLE, self.config.batch_size,
-        prefetch=self.config.prefetch_size)
+        prefetch=self.config.prefetch_size, sampling='caller')
 
   def make_adder(self, replay_client: reverb.Client, environment_spec: specs.EnvironmentSpec,
                  policy: Any = None) -> transition_adder.NStepTransitionAdder:

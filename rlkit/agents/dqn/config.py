@@ -94,11 +94,10 @@ class DQNConfig:
   prefetch_size: int = field(
       2, 'Batches the replay iterator samples ahead.', low=1)
   batches_per_fetch: int = field(
-      1, 'Batches the replay iterator draws from Reverb in one request and cuts '
-      'into views (fewer Python and TensorFlow calls in the sampler thread; 4 '
-      'was no faster than 1 within the noise of benchmarks/overhead.py on a '
-      'shared 2-core machine). Used only where the rate limiter lets the '
-      'sampler run that far ahead (else 1).', low=1)
+      4, 'Batches the replay iterator draws from Reverb in one request and cuts '
+      'into views: one TensorFlow call per 4 learner steps (benchmarks/overhead.py: '
+      '1.2x the steps/s of 1 at batch 64 on 2 cores). Used only where the rate '
+      'limiter lets the sampler run that far ahead (else 1).', low=1)
   device: str = field(
       'cpu', "Torch device of the learner's networks and batches: cpu, cuda or "
       'cuda:N (actors sharing the networks act on it too).')

@@ -187,10 +187,12 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
   def _batches_per_fetch(self) -> int:
     """`config.batches_per_fetch`, or 1 where the rate limiter's slack could not cover a fetch.
 
-    The sampler takes whole fetches ahead of the learner; the samples-per-insert
-    limiter lets it run `tolerance * min_replay_size * samples_per_insert`
-    samples ahead. A fetch larger than a fraction of that could wait for
-    inserts that the single-process agent makes only after its learner step.
+    The sampler takes whole fetches ahead of the learner (one in Reverb's
+    worker, `prefetch_size` in TensorFlow's buffer, one being batched); the
+    samples-per-insert limiter lets it run `tolerance * min_replay_size *
+    samples_per_insert` samples ahead. A fetch larger than a fraction of that
+    would hold samples the learner's due steps need, and the single-process
+    agent would step only once its later inserts free more.
     """
     c = self.config
     slack = c.samples_per_insert_tolerance_rate * c.min_replay_size * c.samples_per_insert
@@ -205,7 +207,7 @@ class ValueBasedBuilder(builders.ActorLearnerBuilder):
     def iterator(table):
       return dataset.make_transition_iterator(
           replay_client.server_address, table, c.batch_size, prefetch=c.prefetch_size,
-          batches_per_fetch=batches_per_fetch)
+          batches_per_fetch=batches_per_fetch, sampling='caller')
 
     if not self._one_step_table:
       return iterator(MAIN_TABLE)

@@ -77,6 +77,8 @@ class Flatten(nn.Module):
   """[B, ...] float -> [B, prod(...)] float32."""
 
   def forward(self, x: torch.Tensor) -> torch.Tensor:
+    if x.dim() == 2 and x.dtype == torch.float32:  # Already flat: no op to dispatch.
+      return x
     return x.reshape(x.shape[0], -1).to(torch.float32)
 
 

@@ -86,5 +86,7 @@ class BatchedAdder(base.Adder):
 
 
 def _index(nest: types.NestedArray, i: int) -> types.NestedArray:
+  if type(nest) is dict and not any(isinstance(v, (dict, list, tuple)) for v in nest.values()):
+    return {key: value[i] for key, value in nest.items()}  # The usual extras, without dm-tree.
   import tree  # pylint: disable=g-import-not-at-top
   return tree.map_structure(lambda x: x[i], nest)

@@ -69,6 +69,11 @@ class RolloutAdder(base.WriterAdder):
   transition would not follow the last one. Each item is confirmed by the
   server before `add` returns, so a learner can read it at once.
 
+  The rollout's steps are copied into numpy buffers [T, ...] and reach
+  Reverb as one row when it is complete: one `Append` per rollout instead of
+  one per step (each costs 20-30 us of CPU in a training loop beside the
+  writer's thread; BUILD_NOTES, "PPO").
+
   Args:
     client: a `reverb.Client` of the server holding `table`.
     table: a table with `signature(environment_spec, unroll_length, ...)`.
@@ -92,10 +97,9 @@ class RolloutAdder(base.WriterAdder):
     self._table = table
     self._priority = base.check_priority(table, priority)
     self._writer = client._client.NewTrajectoryWriter(  # pylint: disable=protected-access
-        pybind.AutoTunedChunkerOptions(num_keep_alive_refs=self._length,
-                                       throughput_weight=1.0),
-        True)
-    self._rows: List[list] = []
+        pybind.ConstantChunkerOptions(max_chunk_length=1, num_keep_alive_refs=1), True)
+    self._buffers: Optional[List[np.ndarray]] = None  # One [T, ...] array per leaf.
+    self._num_rows = 0
     self._num_leaves: Optional[int] = None
     self._observation: Optional[list] = None
     self._episode_open = False
@@ -124,11 +128,18 @@ class RolloutAdder(base.WriterAdder):
           f'The step has {len(row)} leaves but earlier steps had {self._num_leaves}; '
           f'extras must have the same structure on every step.')
     self._num_leaves = len(row)
-    self._rows.append(self._writer.Append(row))
-    if len(self._rows) == self._length:
-      columns = [list(column) for column in zip(*self._rows)]
-      self._writer.CreateItem(self._table, self._priority, columns, [False] * len(columns))
-      self._rows = []
+    if self._buffers is None:
+      self._buffers = [np.empty((self._length,) + np.shape(x), np.asarray(x).dtype)
+                       for x in row]
+    t = self._num_rows
+    for buffer, x in zip(self._buffers, row):
+      buffer[t] = x
+    self._num_rows = t + 1
+    if self._num_rows == self._length:
+      cells = self._writer.Append(self._buffers)
+      self._writer.CreateItem(self._table, self._priority, [[cell] for cell in cells],
+                              [True] * len(cells))
+      self._num_rows = 0
       self._flush(0)
     self._observation = next_observation
     if last:
@@ -136,7 +147,7 @@ class RolloutAdder(base.WriterAdder):
 
   def reset(self) -> None:
     """Drops the rollout in progress (its transitions are not written)."""
-    self._rows = []
+    self._num_rows = 0
     self._episode_open = False
     self._observation = None
 

@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Union
 import numpy as np
 import reverb
 import tensorflow as tf
+from tensorflow.python.ops import gen_dataset_ops  # pylint: disable=g-direct-tensorflow-import
 import torch
 import torch.utils.dlpack
 import tree
@@ -45,6 +46,7 @@ from rlkit import specs
 from rlkit import types
 from rlkit.replay import packing
 from rlkit.replay import prefetch as prefetch_lib
+from rlkit.utils import tree_utils
 
 _CONVERSIONS = ('dlpack', 'numpy')
 SAMPLING_MODES = ('thread', 'caller')
@@ -124,6 +126,13 @@ class _BatchProducer:
   Called repeatedly from the prefetch thread; returns None when the table could
   not be sampled within the dataset's rate limiter timeout (the dataset then
   ends and a fresh iterator is made on the next call).
+
+  Each fetch runs TensorFlow's `IteratorGetNext` op directly on the iterator's
+  resource and takes its flat list of tensors: `next(iterator)` would rebuild
+  TensorFlow's nest of the element (shapes set tensor by tensor) only for it
+  to be flattened again, about 150 us of Python per fetch. The batches cut
+  from a fetch are sliced leaf by leaf and rebuilt with prepared
+  `tree_utils.unflattener`s.
   """
 
   def __init__(self, tf_dataset: tf.data.Dataset, signature: Any,
@@ -132,7 +141,6 @@ class _BatchProducer:
                device: torch.device, as_data: Optional[Callable[[Any], Any]],
                describe: str):
     self._dataset = tf_dataset
-    self._signature = signature
     self._batch_size = batch_size
     self._batches_per_fetch = batches_per_fetch
     if device.type == 'cpu':
@@ -141,21 +149,35 @@ class _BatchProducer:
       self._convert = lambda t: convert(t).to(device, non_blocking=True)
     self._as_data = as_data
     self._describe = describe
+    element = tf_dataset.element_spec  # reverb.ReplaySample(info, data)
+    flat_specs = tf.nest.flatten(element)
+    self._output_types = [s.dtype for s in flat_specs]
+    self._output_shapes = [s.shape for s in flat_specs]
+    info_fields = list(type(element.info)._fields)
+    self._num_info = len(info_fields)
+    self._info_indices = [info_fields.index(f) for f in SampleInfo._fields]
+    self._unflatten_data = tree_utils.unflattener(signature)
+    self._unflatten_out = None  # The structure `as_data` returns, seen at the first fetch.
     self._iterator = None
+    self._resource = None
     self._pending: List[ReplaySample] = []
 
   def __call__(self, stop: threading.Event) -> Optional[ReplaySample]:
     if self._pending:
       return self._pending.pop()
-    if self._iterator is None:
+    if self._resource is None:
+      # The iterator owns the resource; it is kept alive with it.
       self._iterator = iter(self._dataset)
+      self._resource = self._iterator._iterator_resource  # pylint: disable=protected-access
     try:
-      sample = next(self._iterator)
-    except StopIteration:
-      self._iterator = None
+      flat = gen_dataset_ops.iterator_get_next(
+          self._resource, output_types=self._output_types,
+          output_shapes=self._output_shapes)
+    except tf.errors.OutOfRangeError:
+      self.release()
       return None
     except tf.errors.OpError as e:
-      self._iterator = None
+      self.release()
       error_type = (ConnectionError
                     if isinstance(e, _CONNECTION_ERRORS) else RuntimeError)
       raise error_type(
@@ -163,30 +185,23 @@ class _BatchProducer:
           f'{e.message}') from e
     if stop.is_set():
       return None
-    batch = self._to_torch(sample)
-    if self._batches_per_fetch == 1:
-      return batch
-    size = self._batch_size
-    parts = [
-        tree.map_structure(lambda x, i=i: x[i:i + size], batch)
-        for i in range(0, self._batches_per_fetch * size, size)
-    ]
-    self._pending = parts[:0:-1]
-    return parts[0]
-
-  def _to_torch(self, sample) -> ReplaySample:
-    convert = self._convert
-    info = sample.info
-    torch_info = SampleInfo(
-        key=convert(info.key),
-        probability=convert(info.probability),
-        table_size=convert(info.table_size),
-        priority=convert(info.priority))
-    data = tree.unflatten_as(
-        self._signature, [convert(t) for t in tree.flatten(sample.data)])
+    tensors = [self._convert(t) for t in flat]
+    info = [tensors[i] for i in self._info_indices]
+    data = self._unflatten_data(tensors[self._num_info:])
     if self._as_data is not None:
       data = self._as_data(data)
-    return ReplaySample(info=torch_info, data=data)
+    if self._batches_per_fetch == 1:
+      return ReplaySample(info=SampleInfo(*info), data=data)
+    leaves = tree.flatten(data)
+    if self._unflatten_out is None:
+      self._unflatten_out = tree_utils.unflattener(data)
+    unflatten, num_info = self._unflatten_out, len(info)
+    parts = []
+    for columns in zip(*[torch.tensor_split(t, self._batches_per_fetch) for t in info + leaves]):
+      parts.append(ReplaySample(info=SampleInfo(*columns[:num_info]),
+                                data=unflatten(columns[num_info:])))
+    self._pending = parts[:0:-1]
+    return parts[0]
 
   def has_pending(self) -> bool:
     """Whether batches cut from the last fetch are waiting."""
@@ -195,6 +210,7 @@ class _BatchProducer:
   def release(self) -> None:
     """Drops the TensorFlow iterator, which stops Reverb's sampler threads."""
     self._iterator = None
+    self._resource = None
     self._pending = []
 
 

@@ -29,6 +29,7 @@ import tree
 
 from rlkit import specs
 from rlkit import types
+from rlkit.utils import tree_utils
 
 LAYOUTS = ('columns', 'packed')
 _NAME_PREFIX = 'rlkit.packed_transition.v1:'
@@ -95,6 +96,7 @@ class PackedLayout:
     self.size = size
     self._torch_dtypes = [torch.from_numpy(np.zeros((), d)).dtype for d in dtypes]
     self._torch_packed = torch.from_numpy(np.zeros((), self.dtype)).dtype
+    self._unflatten = tree_utils.unflattener(signature)
 
   @staticmethod
   def _bounds(signature: types.Transition, value_specs: Any) -> List[Optional[float]]:
@@ -152,7 +154,7 @@ class PackedLayout:
       leaf = (batch[:, start:offsets[i + 1]].reshape(batch_size, *shape) if shape
               else batch[:, start])
       leaves.append(leaf if dtype == packed else leaf.to(dtype))
-    return tree.unflatten_as(self.signature, leaves)
+    return self._unflatten(leaves)
 
 
 def from_table_signature(signature: Any) -> Optional[PackedLayout]:

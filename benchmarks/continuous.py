@@ -1,4 +1,4 @@
-"""Continuous control: rlkit SAC/TD3 against Stable-Baselines3 SAC/TD3, same budget.
+"""Continuous control: rlkit SAC/TD3 against Stable-Baselines3 SAC/TD3, same budget; D4PG.
 
     python -m benchmarks.continuous                   # Pendulum, 20k steps, 3 seeds (~1 h on 2 cores)
     python -m benchmarks.continuous --smoke           # seconds: a tiny budget, one seed
@@ -17,6 +17,11 @@ episodes on a separate environment give the return; a clock that runs during
 training only gives the time to the first evaluation with mean return >=
 `--threshold`, and steps/s. Printed: per row, both frameworks' medians over
 seeds and the ratio rlkit / SB3.
+
+SB3 has no D4PG: the `d4pg:pendulum` row (not run by default) runs rlkit
+only, with the same shared settings, 5-step returns and a value support
+[-1600, 0] covering Pendulum's discounted returns (Acme's defaults otherwise:
+51 atoms, exploration sigma 0.3).
 
 Rows are (agent, environment) pairs in `ROWS`, each with its budget; add one
 by adding an entry. Pendulum rows use rl-baselines3-zoo's settings; the
@@ -56,12 +61,14 @@ _SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the sc
 _OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.', flag_values=FLAGS)
 
 EVAL_SEED_OFFSET = 10_000
+# Pendulum's rewards lie in [-16.3, 0]: discounted returns at gamma 0.99 in [-1630, 0].
+D4PG_V_MIN = -1600.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
   """One benchmark row: an environment and the agent's shared hyper-parameters."""
-  agent: str  # 'sac' or 'td3'.
+  agent: str  # 'sac', 'td3' or 'd4pg' (rlkit only).
   env: str  # An rlkit environment name: 'gym:<id>' or 'dm_control:<domain>-<task>'.
   steps: int = 20_000
   threshold: Optional[float] = None  # For the time to threshold; None: final return only.
@@ -78,12 +85,18 @@ class Row:
     """The Gymnasium id of a 'gym:' row (SB3 makes it itself); None for other suites."""
     return self.env[len('gym:'):] if self.env.startswith('gym:') else None
 
+  @property
+  def frameworks(self) -> tuple:
+    """Which frameworks have this agent: SB3 has SAC and TD3, not D4PG."""
+    return ('rlkit', 'sb3') if self.agent in ('sac', 'td3') else ('rlkit',)
+
 
 _HALFCHEETAH = dict(steps=50_000, learning_rate=3e-4, learning_starts=10_000)
 _CARTPOLE_SWINGUP = dict(steps=100_000, learning_rate=3e-4)
 ROWS: Dict[str, Row] = {
     'sac:pendulum': Row('sac', 'gym:Pendulum-v1', threshold=-200.0),
     'td3:pendulum': Row('td3', 'gym:Pendulum-v1', threshold=-200.0),
+    'd4pg:pendulum': Row('d4pg', 'gym:Pendulum-v1', threshold=-200.0),
     'sac:halfcheetah': Row('sac', 'gym:HalfCheetah-v5', **_HALFCHEETAH),
     'td3:halfcheetah': Row('td3', 'gym:HalfCheetah-v5', **_HALFCHEETAH),
     'sac:cartpole-swingup': Row('sac', 'dm_control:cartpole-swingup', **_CARTPOLE_SWINGUP),
@@ -109,7 +122,7 @@ class _Clock:
 
 
 def _rlkit_builder(row: Row, smoke: bool):
-  from rlkit.agents import sac, td3  # pylint: disable=g-import-not-at-top
+  from rlkit.agents import d4pg, sac, td3  # pylint: disable=g-import-not-at-top
   common = dict(policy_hidden_sizes=row.hidden_sizes, critic_hidden_sizes=row.hidden_sizes,
                 policy_learning_rate=row.learning_rate, critic_learning_rate=row.learning_rate,
                 batch_size=row.batch_size, samples_per_insert=float(row.batch_size),
@@ -118,7 +131,9 @@ def _rlkit_builder(row: Row, smoke: bool):
     return sac.SACBuilder(sac.SACConfig(alpha_learning_rate=row.learning_rate, **common))
   if row.agent == 'td3':
     return td3.TD3Builder(td3.TD3Config(**common))
-  raise ValueError(f'No rlkit agent for row agent {row.agent!r}; expected sac or td3.')
+  if row.agent == 'd4pg':
+    return d4pg.D4PGBuilder(d4pg.D4PGConfig(v_min=D4PG_V_MIN, v_max=0.0, **common))
+  raise ValueError(f'No rlkit agent for row agent {row.agent!r}; expected sac, td3 or d4pg.')
 
 
 def _train_rlkit(row: Row, seed: int, steps: int, eval_every: int,
@@ -311,6 +326,9 @@ def main(argv):
   results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
   for name, row in rows.items():
     for framework in _FRAMEWORKS.value:
+      if framework not in row.frameworks:
+        print(f'{name}: {framework} has no {row.agent}; rlkit only.', flush=True)
+        continue
       for seed in seeds:
         evaluate = _evaluator(row, seed, episodes)
         print(f'{name} {framework} seed {seed}: {row.steps} steps', flush=True)

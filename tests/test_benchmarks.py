@@ -434,7 +434,8 @@ def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, c
   from benchmarks import continuous  # pylint: disable=g-import-not-at-top
   output_path = tmp_path / 'runs.jsonl'
   monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
-  continuous.FLAGS(['continuous', '--smoke', '--seeds=0', f'--output={output_path}'])
+  continuous.FLAGS(['continuous', '--smoke', '--seeds=0', f'--output={output_path}',
+                    '--rows=sac:pendulum,td3:pendulum,d4pg:pendulum'])
   try:
     continuous.main([])
   finally:
@@ -447,11 +448,14 @@ def test_continuous_smoke_runs_both_frameworks_and_prints_the_ratios(tmp_path, c
       assert -2000 < float(median.group(2)) <= 0
       _positive(median.group(3))
     _positive(_line(rf'^{row}\s+ratio\s+(?:\S+\s+)?(\S+)\s+\(rlkit / sb3\)$', output).group(1))
+  _line(r'^d4pg:pendulum: sb3 has no d4pg; rlkit only\.$', output)
+  assert -2000 < float(_line(r'^d4pg:pendulum\s+rlkit\s+\S+\s+(\S+)\s+\S+$', output).group(1)) <= 0
+  assert not re.search(r'^d4pg:pendulum\s+(sb3|ratio)', output, re.M)
   _line(r'^  200 steps: greedy return \S+ after \d+ s of training$', output)
   records = [json.loads(line) for line in output_path.read_text().splitlines()]
   assert [(r['row'], r['framework']) for r in records] == [
       ('sac:pendulum', 'rlkit'), ('sac:pendulum', 'sb3'),
-      ('td3:pendulum', 'rlkit'), ('td3:pendulum', 'sb3')]
+      ('td3:pendulum', 'rlkit'), ('td3:pendulum', 'sb3'), ('d4pg:pendulum', 'rlkit')]
   assert all([p['steps'] for p in r['history']] == [200, 400] for r in records)
   assert not [p for p in os.listdir(tmp_path) if p.startswith('SB3-')], 'SB3 wrote a log folder'
 

@@ -8,7 +8,8 @@
 Both frameworks run the same hyper-parameters (rl-baselines3-zoo's Pendulum-v1
 settings: learning rate 1e-3, 20k steps; otherwise the papers' / SB3's
 defaults: MLPs 256x256, batch 256, replay 1e6, tau 0.005, gamma 0.99, one
-gradient step per environment step after 1000 steps; SAC: automatic
+gradient step per environment step after 1000 steps, acting uniformly at
+random until then (SB3's `learning_starts`; rlkit's `random_start_steps`); SAC: automatic
 temperature with target entropy -|A|; TD3: exploration noise 0.1, policy
 delay 2, smoothing noise 0.2 clipped at 0.5). rlkit trains through
 `make_local_agent` and the EnvironmentLoop (the Reverb replay included), SB3
@@ -126,7 +127,8 @@ def _rlkit_builder(row: Row, smoke: bool):
   common = dict(policy_hidden_sizes=row.hidden_sizes, critic_hidden_sizes=row.hidden_sizes,
                 policy_learning_rate=row.learning_rate, critic_learning_rate=row.learning_rate,
                 batch_size=row.batch_size, samples_per_insert=float(row.batch_size),
-                min_replay_size=row.learning_starts, discount=row.gamma, tau=row.tau)
+                min_replay_size=row.learning_starts, random_start_steps=row.learning_starts,
+                discount=row.gamma, tau=row.tau)
   if row.agent == 'sac':
     return sac.SACBuilder(sac.SACConfig(alpha_learning_rate=row.learning_rate, **common))
   if row.agent == 'td3':

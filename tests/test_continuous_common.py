@@ -82,5 +82,89 @@ def test_actor_checks_its_arguments():
     actor_lib.ContinuousActor(lambda o, rng: o, specs.DiscreteArray(3))
   with pytest.raises(TypeError, match='callable'):
     actor_lib.ContinuousActor(None, helpers.SPEC.actions)
-  with pytest.raises(ValueError, match='lacks rng'):
+  with pytest.raises(ValueError, match=r"lacks \['rng', 'steps_observed'\]"):
     actor_lib.ContinuousActor(lambda o, rng: o, helpers.SPEC.actions).restore({})
+
+
+class _CountingAdder:
+
+  def __init__(self):
+    self.added = 0
+
+  def add_first(self, timestep):
+    del timestep
+
+  def add(self, action, next_timestep):
+    del action, next_timestep
+    self.added += 1
+
+
+def test_random_start_acts_uniformly_in_the_bounds_then_with_the_policy():
+  import dm_env  # pylint: disable=g-import-not-at-top
+  policy_action = np.array([[0.25, -0.5]], np.float32)
+  actor = actor_lib.ContinuousActor(lambda o, rng: policy_action, helpers.SPEC.actions,
+                                    adder=_CountingAdder(), seed=0, random_steps=200)
+  observation = np.zeros(3, np.float32)
+  policy_in_bounds = networks.ActionScaler(helpers.SPEC.actions).from_unit(policy_action[0])
+  timestep = dm_env.transition(0.0, observation)
+  random_actions = []
+  for _ in range(200):
+    action = actor.select_action(observation)
+    random_actions.append(action)
+    actor.observe(action, timestep)
+  random_actions = np.stack(random_actions)
+  assert random_actions.dtype == np.float32
+  assert (random_actions >= helpers.ACTION_LOW).all() and (random_actions <= helpers.ACTION_HIGH).all()
+  # Uniform over the box: spread over most of each dimension, not the policy's action.
+  spread = random_actions.max(0) - random_actions.min(0)
+  assert (spread > 0.9 * (helpers.ACTION_HIGH - helpers.ACTION_LOW)).all(), spread
+  assert not (random_actions == policy_in_bounds).all(axis=1).any()
+  assert actor.steps_observed == 200
+  np.testing.assert_array_equal(actor.select_action(observation), policy_in_bounds)
+
+  # The count is part of the saved state: a restored actor does not start over.
+  fresh = actor_lib.ContinuousActor(lambda o, rng: policy_action, helpers.SPEC.actions,
+                                    seed=0, random_steps=200)
+  fresh.restore(actor.save())
+  np.testing.assert_array_equal(fresh.select_action(observation), policy_in_bounds)
+
+
+def test_random_start_counts_every_copy_of_a_batched_actor():
+  import dm_env  # pylint: disable=g-import-not-at-top
+  policy = lambda o, rng: np.zeros((len(o), 2), np.float32)
+  actor = actor_lib.ContinuousActor(policy, helpers.SPEC.actions, seed=0, batched=True,
+                                    random_steps=8)
+  observations = np.zeros((4, 3), np.float32)
+  first = actor.select_action(observations)
+  assert first.shape == (4, 2) and len({tuple(a) for a in first}) == 4
+  actor.observe(first, dm_env.transition(np.zeros(4), observations))
+  assert actor.select_action(observations).shape == (4, 2)
+  actor.observe(first, dm_env.transition(np.zeros(4), observations))
+  assert actor.steps_observed == 8
+  zero_in_bounds = networks.ActionScaler(helpers.SPEC.actions).from_unit(np.zeros((4, 2)))
+  np.testing.assert_array_equal(actor.select_action(observations), zero_in_bounds)
+  with pytest.raises(ValueError, match='random_steps must be an int >= 0, got -1'):
+    actor_lib.ContinuousActor(policy, helpers.SPEC.actions, random_steps=-1)
+
+
+@pytest.mark.parametrize('agent', ['sac', 'td3', 'd4pg'])
+def test_builders_give_the_random_start_to_writing_actors_only(agent):
+  import dm_env  # pylint: disable=g-import-not-at-top
+  from rlkit.agents import registry  # pylint: disable=g-import-not-at-top
+  assert registry.config_class(agent)().random_start_steps == 0
+  builder = registry.make_builder(agent, registry.config_class(agent)(
+      random_start_steps=5, policy_hidden_sizes=(8,), critic_hidden_sizes=(8,)))
+  greedy = builder.make_policy(builder.make_networks(helpers.SPEC, 0), helpers.SPEC,
+                               evaluation=True)
+  writing = builder.make_actor(0, greedy, helpers.SPEC, adder=_CountingAdder())
+  evaluating = builder.make_actor(0, greedy, helpers.SPEC)
+  observation = np.zeros(3, np.float32)
+  greedy_action = evaluating.select_action(observation)
+  timestep = dm_env.transition(0.0, observation)
+  first = []
+  for _ in range(5):
+    first.append(writing.select_action(observation))
+    writing.observe(first[-1], timestep)
+    np.testing.assert_array_equal(evaluating.select_action(observation), greedy_action)
+  assert len({tuple(a) for a in first}) == 5  # Random, not the greedy policy's one action.
+  np.testing.assert_array_equal(writing.select_action(observation), greedy_action)

@@ -12,7 +12,8 @@ environment step after `min_replay_size` observations
 A subclass sets `agent_name` and implements `make_networks`, `make_policy`
 and `make_learner`. Its config has the fields read here: n_step, discount,
 batch_size, min_replay_size, max_replay_size, samples_per_insert,
-samples_per_insert_tolerance_rate, replay_layout, prefetch_size, variable_update_period.
+samples_per_insert_tolerance_rate, replay_layout, prefetch_size, variable_update_period,
+random_start_steps.
 """
 
 from typing import Any, List, Optional
@@ -89,7 +90,9 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
                  num_envs: Optional[int] = None) -> actor_lib.ContinuousActor:
     """An actor of `policy`; with `variable_source` it pulls the 'policy' variables.
 
-    The noise is constant, so `horizon` is not used.
+    An actor that writes (`adder` given) acts uniformly at random for its first
+    `config.random_start_steps` steps; an evaluation actor never does. The
+    noise is constant, so `horizon` is not used.
     """
     del horizon
     self._check_spec(environment_spec)
@@ -99,7 +102,8 @@ class ContinuousBuilder(builders.ActorLearnerBuilder):
           variable_source, policy.module, 'policy', self.config.variable_update_period)
     return actor_lib.ContinuousActor(
         policy, environment_spec.actions, adder=adder, variable_client=client, seed=seed,
-        batched=num_envs is not None)
+        batched=num_envs is not None,
+        random_steps=self.config.random_start_steps if adder is not None else 0)
 
   def update_rule(self) -> builders.ReplayRatio:
     c = self.config

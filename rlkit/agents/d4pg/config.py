@@ -53,6 +53,9 @@ class D4PGConfig:
   # Replay.
   min_replay_size: int = field(
       1000, 'Environment steps observed before learning starts (Acme: 1000).', low=1)
+  random_start_steps: int = field(
+      0, 'Environment steps each collecting actor acts uniformly at random in the '
+      'action bounds before it uses the policy (Acme, paper: none); 0 for none.', low=0)
   max_replay_size: int = field(1_000_000, 'Replay capacity, FIFO (paper, Acme: 1e6).', low=1)
   samples_per_insert: float = field(
       32.0, 'Sampled transitions per inserted one; samples_per_insert / batch_size '

@@ -55,6 +55,10 @@ class SACConfig:
   min_replay_size: int = field(
       1000, 'Environment steps observed before learning starts (Acme: 1000; SB3 '
       'learning_starts: 100; CleanRL: 5000).', low=1)
+  random_start_steps: int = field(
+      0, 'Environment steps each collecting actor acts uniformly at random in the '
+      'action bounds before it uses the policy (Acme: none; SB3: learning_starts, 100; '
+      'SpinningUp: 10000); 0 for none.', low=0)
   max_replay_size: int = field(1_000_000, 'Replay capacity, FIFO (paper, SB3: 1e6).', low=1)
   samples_per_insert: float = field(
       256.0, 'Sampled transitions per inserted one; samples_per_insert / batch_size '

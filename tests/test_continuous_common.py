@@ -66,6 +66,7 @@ def test_twin_critic_members_are_independent_linear_mlps():
   x = torch.cat([observation, action], -1)
   manual = torch.relu(x @ first.weight[1] + first.bias[1]) @ last.weight[1] + last.bias[1]
   torch.testing.assert_close(q2, manual[:, 0])
+  torch.testing.assert_close(critic.first(observation, action), q1)
 
 
 def test_polyak_update_and_device_check():

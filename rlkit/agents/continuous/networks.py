@@ -152,3 +152,11 @@ class TwinCritic(nn.Module):
       x = F.relu(layer(x))
     q = self.layers[-1](x)[..., 0]
     return q[0], q[1]
+
+  def first(self, observation: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+    """Q_1 alone, [B] (TD3's policy loss): half the arithmetic of `forward`."""
+    x = torch.cat([observation, action], dim=-1)
+    for layer in self.layers[:-1]:
+      x = F.relu(torch.addmm(layer.bias[0], x, layer.weight[0]))
+    last = self.layers[-1]
+    return torch.addmm(last.bias[0], x, last.weight[0])[:, 0]

@@ -108,8 +108,7 @@ class TD3Learner(learner_state.ContinuousLearner):
 
     # Delayed policy and target updates.
     if self._num_steps % self._policy_delay == 0:
-      q1_pi, _ = self._critic(o, self._policy(o))
-      actor_loss = -q1_pi.mean()
+      actor_loss = -self._critic.first(o, self._policy(o)).mean()
       self._policy_optimizer.zero_grad(set_to_none=True)
       actor_loss.backward(inputs=list(self._policy.parameters()))
       self._policy_optimizer.step()

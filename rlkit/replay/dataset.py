@@ -185,9 +185,9 @@ class _BatchProducer:
           f'{e.message}') from e
     if stop.is_set():
       return None
-    tensors = [self._convert(t) for t in flat]
-    info = [tensors[i] for i in self._info_indices]
-    data = self._unflatten_data(tensors[self._num_info:])
+    convert = self._convert
+    info = [convert(flat[i]) for i in self._info_indices]  # Not Reverb's times_sampled.
+    data = self._unflatten_data([convert(t) for t in flat[self._num_info:]])
     if self._as_data is not None:
       data = self._as_data(data)
     if self._batches_per_fetch == 1:

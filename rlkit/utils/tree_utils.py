@@ -79,8 +79,8 @@ def unflattener(structure: Any) -> Callable[[Sequence[Any]], Any]:
   batch): the returned function builds the nest from `leaves` (in
   `tree.flatten` order) with one closure per node, several times faster than
   `tree.unflatten_as`, which walks the structure on every call. Namedtuples,
-  tuples, lists and mappings are rebuilt here; any other nest type falls
-  back to `tree.unflatten_as`.
+  tuples, lists, dicts and OrderedDicts are rebuilt here; any other nest type
+  falls back to `tree.unflatten_as`.
   """
   build = _node_builder(structure)
   num_leaves = len(tree.flatten(structure))

@@ -45,6 +45,31 @@ def replay_layout_field() -> Any:
       'checkpoint was written with.', choices=('auto', 'packed', 'columns'))
 
 
+def device_field(note: str = '') -> Any:
+  """The `device` field of every agent's config; `note` adds what is particular to one."""
+  return field('cpu', "Torch device the learner trains on ('cpu', 'cuda' or 'cuda:N')"
+               + (f'; {note}' if note else '.'))
+
+
+def tolerance_rate_field() -> Any:
+  """The `samples_per_insert_tolerance_rate` field of agents with a transition replay."""
+  return field(0.1, "Slack of the replay table's samples-per-insert rate limiter, as a "
+               'fraction of samples_per_insert (Acme: 0.1).', low=0.0)
+
+
+def prefetch_size_field(source: str = '') -> Any:
+  """The `prefetch_size` field of agents with a transition replay."""
+  return field(2, 'Batches the replay iterator samples ahead'
+               + (f' ({source}).' if source else '.'), low=1)
+
+
+def variable_update_period_field(default: int, why: str) -> Any:
+  """The `variable_update_period` field; `why` gives the default's reason or source."""
+  return field(default, "Actor update() calls between pulls of the learner's weights, for "
+               'actors that own a copy of the networks (in other processes, evaluators). '
+               f'{why}', low=1)
+
+
 def describe_range(f: dataclasses.Field) -> str:
   """'in (0, 1]', 'one of huber, mse', or '' when unconstrained."""
   meta = f.metadata
@@ -115,6 +140,20 @@ def queue_size_field() -> Any:
                f'{QUEUE_ROOM_FOR_COPIES}, room for up to {QUEUE_ROOM_FOR_COPIES + 1} '
                f'environment copies (--num_envs) ending episodes on one step. With N copies '
                f'it must be >= episodes_per_update + N - 1.', low=0)
+
+
+def episodic_variable_update_period_field() -> Any:
+  """`variable_update_period` of the agents that learn from whole episodes."""
+  return variable_update_period_field(
+      100, "The single-process collect actor shares the learner's networks and never "
+      'pulls. 100: a few pulls per CartPole episode, so the on-policy lag stays under one '
+      'learner step.')
+
+
+def episodic_device_field() -> Any:
+  """`device` of the agents that learn from whole episodes."""
+  return device_field('a collect actor sharing the networks acts there too. The default: '
+                      'small MLPs on one episode per step train fastest on the CPU.')
 
 
 class EpisodeQueueConfig:

@@ -48,7 +48,7 @@ class D4PGConfig:
       low_inclusive=False)
   batch_size: int = field(256, 'Transitions per learner step (paper, Acme: 256).', low=1)
   n_step: int = field(5, 'Steps of the n-step return written by the adder (Acme: 5).', low=1)
-  device: str = field('cpu', "Torch device of the learner ('cpu' or 'cuda').")
+  device: str = config_fields.device_field()
 
   # Replay.
   min_replay_size: int = field(
@@ -60,19 +60,16 @@ class D4PGConfig:
   samples_per_insert: float = field(
       32.0, 'Sampled transitions per inserted one; samples_per_insert / batch_size '
       'learner steps per environment step (Acme: 32).', low=0.0, low_inclusive=False)
-  samples_per_insert_tolerance_rate: float = field(
-      0.1, "Slack of the replay table's samples-per-insert rate limiter, as a fraction "
-      '(Acme: 0.1).', low=0.0)
+  samples_per_insert_tolerance_rate: float = config_fields.tolerance_rate_field()
   replay_layout: str = config_fields.replay_layout_field()
-  prefetch_size: int = field(2, 'Batches the replay iterator samples ahead (Acme: 4).', low=1)
+  prefetch_size: int = config_fields.prefetch_size_field('Acme: 4')
 
   # Acting.
   sigma: float = field(
       0.3, 'Standard deviation of the Gaussian exploration noise, in units of half the '
       'action range (Acme: 0.3).', low=0.0)
-  variable_update_period: int = field(
-      1000, 'update() calls between weight pulls of an actor that has a variable source '
-      '(Acme: 1000).', low=1)
+  variable_update_period: int = config_fields.variable_update_period_field(
+      1000, 'Acme: 1000.')
 
   def __post_init__(self):
     self.policy_hidden_sizes = tuple(self.policy_hidden_sizes)

@@ -79,9 +79,7 @@ class DQNConfig:
       'samples_per_insert / batch_size learner steps per environment step '
       '(seeds 001-004 train every step: samples_per_insert = batch_size).',
       low=0.0, low_inclusive=False)
-  samples_per_insert_tolerance_rate: float = field(
-      0.1, "Slack of the replay table's samples-per-insert rate limiter, as a "
-      'fraction of samples_per_insert.', low=0.0)
+  samples_per_insert_tolerance_rate: float = config_fields.tolerance_rate_field()
   prioritized: bool = field(
       False, 'Prioritized replay with importance weights and priority updates '
       '(|TD error|).')
@@ -91,20 +89,16 @@ class DQNConfig:
       0.2, 'Prioritized replay beta (importance weights (N P(i))^-beta).',
       low=0.0, high=1.0)
   replay_layout: str = config_fields.replay_layout_field()
-  prefetch_size: int = field(
-      2, 'Batches the replay iterator samples ahead.', low=1)
+  prefetch_size: int = config_fields.prefetch_size_field()
   batches_per_fetch: int = field(
       4, 'Batches the replay iterator draws from Reverb in one request and cuts '
       'into views: one TensorFlow call per 4 learner steps (benchmarks/overhead.py: '
       '1.2x the steps/s of 1 at batch 64 on 2 cores). Used only where the rate '
       'limiter lets the sampler run that far ahead (else 1).', low=1)
-  device: str = field(
-      'cpu', "Torch device of the learner's networks and batches: cpu, cuda or "
-      'cuda:N (actors sharing the networks act on it too).')
-  variable_update_period: int = field(
-      1000, "Actor update() calls between pulls of the learner's weights when "
-      "the actor has its own copy (other processes, evaluators); Acme's "
-      'distributed agents pull every 1000 actor steps.', low=1)
+  device: str = config_fields.device_field(
+      'actors sharing the networks act on it too.')
+  variable_update_period: int = config_fields.variable_update_period_field(
+      1000, "Acme's distributed agents pull every 1000 actor steps.")
 
   # Exploration.
   epsilon: float = field(

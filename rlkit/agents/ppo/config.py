@@ -29,10 +29,8 @@ class PPOConfig:
       0, 'Capacity of the Reverb queue in rollouts; 0 means 2 * '
       'rollouts_per_update. A single process needs at least num_envs + '
       'rollouts_per_update - 1 (make_actor checks).', low=0)
-  variable_update_period: int = field(
-      128, 'update() calls between weight pulls of an actor with a variable '
-      'source (a distributed actor pulls about once per rollout at the default '
-      'unroll_length).', low=1)
+  variable_update_period: int = config_fields.variable_update_period_field(
+      128, 'A distributed actor pulls about once per rollout at the default unroll_length.')
 
   # Returns and advantages.
   discount: float = field(
@@ -92,8 +90,7 @@ class PPOConfig:
   observation_clip: float = field(
       10.0, 'Clip normalized observations to +- this (CleanRL, SB3 VecNormalize: '
       '10); 0 disables.', low=0.0)
-  device: str = field(
-      'cpu', "Torch device of the learner ('cpu', 'cuda', 'cuda:1').")
+  device: str = config_fields.device_field()
 
   def __post_init__(self):
     self.hidden_sizes = tuple(self.hidden_sizes)

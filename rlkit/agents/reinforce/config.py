@@ -62,16 +62,8 @@ class REINFORCEConfig(config_fields.EpisodeQueueConfig):
   queue_size: int = config_fields.queue_size_field()
 
   # Actors and device.
-  variable_update_period: int = field(
-      100, 'Actor steps (calls of update()) between pulls of the learner\'s weights, for '
-      'actors that own their networks (in other processes); an evaluator pulls at once. '
-      'The single-process collect actor shares the learner\'s networks and never pulls. '
-      '100: a few pulls per CartPole episode, so the on-policy lag stays under one '
-      'learner step.', low=1)
-  device: str = field(
-      'cpu', "Torch device the learner trains on ('cpu', 'cuda', 'cuda:1'); a collect "
-      'actor sharing the networks acts there too. The default: small MLPs on one '
-      'episode per step train fastest on the CPU.')
+  variable_update_period: int = config_fields.episodic_variable_update_period_field()
+  device: str = config_fields.episodic_device_field()
 
   def __post_init__(self):
     self.hidden_sizes = tuple(self.hidden_sizes)

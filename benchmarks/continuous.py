@@ -10,7 +10,8 @@ settings: learning rate 1e-3, 20k steps; otherwise the papers' / SB3's
 defaults: MLPs 256x256, batch 256, replay 1e6, tau 0.005, gamma 0.99, one
 gradient step per environment step after 1000 steps, acting uniformly at
 random until then (SB3's `learning_starts`; rlkit's `random_start_steps`); SAC: automatic
-temperature with target entropy -|A|; TD3: exploration noise 0.1, policy
+temperature with target entropy -|A| and SB3's log(1 - u^2 + 1e-6) in the
+tanh log-density (rlkit's `log_prob_epsilon`); TD3: exploration noise 0.1, policy
 delay 2, smoothing noise 0.2 clipped at 0.5). rlkit trains through
 `make_local_agent` and the EnvironmentLoop (the Reverb replay included), SB3
 through `model.learn`. Every `--eval_every` steps, `--eval_episodes` greedy
@@ -62,6 +63,8 @@ _SMOKE = flags.DEFINE_bool('smoke', False, 'Tiny budget (seconds): checks the sc
 _OUTPUT = flags.DEFINE_string('output', '', 'Append one JSON line per run to this file.', flag_values=FLAGS)
 
 EVAL_SEED_OFFSET = 10_000
+# SB3's SquashedDiagGaussianDistribution adds this inside log(1 - tanh(x)^2 + epsilon).
+SB3_LOG_PROB_EPSILON = 1e-6
 # Pendulum's rewards lie in [-16.3, 0]: discounted returns at gamma 0.99 in [-1630, 0].
 D4PG_V_MIN = -1600.0
 
@@ -130,7 +133,8 @@ def _rlkit_builder(row: Row, smoke: bool):
                 min_replay_size=row.learning_starts, random_start_steps=row.learning_starts,
                 discount=row.gamma, tau=row.tau)
   if row.agent == 'sac':
-    return sac.SACBuilder(sac.SACConfig(alpha_learning_rate=row.learning_rate, **common))
+    return sac.SACBuilder(sac.SACConfig(alpha_learning_rate=row.learning_rate,
+                                        log_prob_epsilon=SB3_LOG_PROB_EPSILON, **common))
   if row.agent == 'td3':
     return td3.TD3Builder(td3.TD3Config(**common))
   if row.agent == 'd4pg':

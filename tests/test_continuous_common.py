@@ -56,6 +56,29 @@ def test_tanh_gaussian_log_prob_matches_the_change_of_variables():
   assert policy.head.weight.grad is not None
 
 
+def test_tanh_gaussian_log_prob_epsilon_bounds_the_saturation_term():
+  torch.manual_seed(0)
+  exact = networks.TanhGaussianPolicyNetwork(3, 2, (16, 16))
+  capped = networks.TanhGaussianPolicyNetwork(3, 2, (16, 16), log_prob_epsilon=1e-6)
+  capped.load_state_dict(exact.state_dict())
+  with torch.no_grad():
+    exact.head.bias[:2] = 20.0  # Saturated means: tanh(x) rounds to 1 in float32.
+    capped.head.bias[:2] = 20.0
+  observation = torch.randn(64, 3)
+  action, exact_log_prob = exact.sample(observation, torch.Generator().manual_seed(1))
+  same_action, capped_log_prob = capped.sample(observation, torch.Generator().manual_seed(1))
+  torch.testing.assert_close(action, same_action)
+  mean, log_std = exact(observation)
+  pre_tanh = mean + log_std.exp() * torch.randn(mean.shape, generator=torch.Generator().manual_seed(1))
+  gaussian = torch.distributions.Normal(mean, log_std.exp()).log_prob(pre_tanh).sum(-1)
+  expected = gaussian - torch.log(1.0 - action.pow(2) + 1e-6).sum(-1)
+  torch.testing.assert_close(capped_log_prob, expected)
+  # Each saturated dimension costs at most -log(1e-6) = 13.8 nats with epsilon,
+  # and 2 (|x| - log 2) exactly (about 39 at x = 20).
+  assert (capped_log_prob - gaussian).max() <= 2 * 13.82
+  assert (exact_log_prob - capped_log_prob).min() > 10.0
+
+
 def test_twin_critic_members_are_independent_linear_mlps():
   torch.manual_seed(0)
   critic = networks.TwinCritic(3, 2, (8,))

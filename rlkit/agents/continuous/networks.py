@@ -77,11 +77,16 @@ class TanhGaussianPolicyNetwork(nn.Module):
   `sample` draws u = tanh(mean + std * eps) with the reparameterization
   trick and returns log pi(u | obs) with the tanh change of variables:
   log pi(u) = sum_i [log N(x_i; mean_i, std_i) - log(1 - tanh(x_i)^2)],
-  using log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)).
+  using log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)). With
+  `log_prob_epsilon` > 0 the last term is log(1 - u_i^2 + epsilon) instead
+  (Stable-Baselines3, CleanRL: 1e-6), which bounds what a saturated action
+  costs in entropy.
   """
 
-  def __init__(self, observation_size: int, action_size: int, hidden_sizes: Sequence[int]):
+  def __init__(self, observation_size: int, action_size: int, hidden_sizes: Sequence[int],
+               log_prob_epsilon: float = 0.0):
     super().__init__()
+    self.log_prob_epsilon = float(log_prob_epsilon)
     self.torso = mlp(observation_size, hidden_sizes[:-1], hidden_sizes[-1])
     self.head = nn.Linear(int(hidden_sizes[-1]), 2 * int(action_size))
 
@@ -97,8 +102,10 @@ class TanhGaussianPolicyNetwork(nn.Module):
     eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
     x = mean + std * eps
     log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-    log_prob = log_prob - (2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))).sum(-1)
-    return torch.tanh(x), log_prob
+    u = torch.tanh(x)
+    if self.log_prob_epsilon > 0.0:
+      return u, log_prob - torch.log(1.0 - u.pow(2) + self.log_prob_epsilon).sum(-1)
+    return u, log_prob - (2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))).sum(-1)
 
 
 class Critic(nn.Module):

@@ -22,6 +22,7 @@ def make_networks(environment_spec: specs.EnvironmentSpec, config,
       torch.manual_seed(seed)
     return SACNetworks(
         policy=networks_lib.TanhGaussianPolicyNetwork(
-            observation_size, action_size, config.policy_hidden_sizes),
+            observation_size, action_size, config.policy_hidden_sizes,
+            log_prob_epsilon=config.log_prob_epsilon),
         critic=networks_lib.TwinCritic(
             observation_size, action_size, config.critic_hidden_sizes))

@@ -89,7 +89,7 @@ class SACLearner(learner_state.ContinuousLearner):
 
   @property
   def alpha(self) -> float:
-    return float(self._log_alpha.exp())
+    return float(self._log_alpha.detach().exp())
 
   def step(self) -> None:
     batch = learning_utils.to_device(next(self._iterator).data, self._device)
